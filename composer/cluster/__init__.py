@@ -1,0 +1,52 @@
+"""The cluster layer: the only package that imports ``kubernetes`` (and never Django).
+
+Public API (see the modules for details):
+
+- contexts: ``list_contexts()``, ``get_context(name)``, ``connect(name)``, ``api_client(name)``,
+  ``server_version(name)``, ``list_namespaces(name)``, ``create_namespace(name, namespace)``;
+- apply: ``apply_manifests(...)``, ``diff_manifests(...)``, ``delete_objects(...)``,
+  ``recreate_pod(...)``, with ``ObjectResult`` / ``ObjectDiff`` and ``FIELD_MANAGER``;
+- errors: every failure is a ``ClusterError`` (``kind``, ``status``, ``message``, ``details``).
+"""
+
+from composer.cluster.apply import (
+    FIELD_MANAGER,
+    ObjectDiff,
+    ObjectResult,
+    apply_manifests,
+    delete_objects,
+    diff_manifests,
+    recreate_pod,
+)
+from composer.cluster.contexts import (
+    ContextInfo,
+    Timeouts,
+    api_client,
+    connect,
+    create_namespace,
+    get_context,
+    list_contexts,
+    list_namespaces,
+    server_version,
+)
+from composer.cluster.errors import ClusterError
+
+__all__ = [
+    "FIELD_MANAGER",
+    "ClusterError",
+    "ContextInfo",
+    "ObjectDiff",
+    "ObjectResult",
+    "Timeouts",
+    "api_client",
+    "apply_manifests",
+    "connect",
+    "create_namespace",
+    "delete_objects",
+    "diff_manifests",
+    "get_context",
+    "list_contexts",
+    "list_namespaces",
+    "recreate_pod",
+    "server_version",
+]

@@ -1,0 +1,398 @@
+"""Deploy manifests: server-side apply, server dry-run, diff, delete, recreate.
+
+Manifests are plain dicts (``apiVersion``, ``kind``, ``metadata.name``); an object
+without ``metadata.namespace`` goes to the namespace the user chose. Objects are
+applied one by one in the order given (the caller puts ConfigMaps, Secrets and
+Services before the workload). The first failure stops the deploy and the rest are
+reported as ``not_attempted``, so a partial deploy is always reported exactly.
+
+Problems found before anything is sent (an unknown kind, a manifest without a name,
+native sidecars on a cluster older than 1.29) raise ClusterError instead.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from composer.cluster.contexts import Connection, connect
+from composer.cluster.errors import ClusterError
+
+FIELD_MANAGER = "pod-studio"
+APPLY_PATCH = "application/apply-patch+yaml"
+NATIVE_SIDECARS_SINCE = (1, 29)
+
+CREATED = "created"
+CONFIGURED = "configured"
+UNCHANGED = "unchanged"
+FAILED = "failed"
+NOT_ATTEMPTED = "not_attempted"
+DELETED = "deleted"
+ABSENT = "absent"
+
+_HIDDEN = "<hidden>"
+_CHANGED = "<hidden, changed>"
+_VOLATILE_METADATA = (
+    "managedFields",
+    "resourceVersion",
+    "generation",
+    "uid",
+    "creationTimestamp",
+    "selfLink",
+)
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    """Where the API serves a kind: ``/api/v1`` or ``/apis/<group>/<version>`` plus its plural."""
+
+    api_version: str
+    plural: str
+    namespaced: bool = True
+
+    def path(self, namespace: str, name: str | None = None) -> str:
+        base = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
+        scoped = f"{base}/namespaces/{namespace}/{self.plural}" if self.namespaced else f"{base}/{self.plural}"
+        return f"{scoped}/{name}" if name else scoped
+
+
+KINDS: dict[tuple[str, str], KindInfo] = {
+    ("v1", "Pod"): KindInfo("v1", "pods"),
+    ("v1", "Service"): KindInfo("v1", "services"),
+    ("v1", "ConfigMap"): KindInfo("v1", "configmaps"),
+    ("v1", "Secret"): KindInfo("v1", "secrets"),
+    ("apps/v1", "Deployment"): KindInfo("apps/v1", "deployments"),
+    ("apps/v1", "StatefulSet"): KindInfo("apps/v1", "statefulsets"),
+    ("apps/v1", "DaemonSet"): KindInfo("apps/v1", "daemonsets"),
+    ("batch/v1", "Job"): KindInfo("batch/v1", "jobs"),
+}
+
+
+@dataclass(frozen=True)
+class ObjectResult:
+    """What happened to one object. ``object`` is the server's answer (Secret values hidden)."""
+
+    kind: str
+    name: str
+    namespace: str | None
+    outcome: str  # created, configured, unchanged, failed, not_attempted, deleted, absent
+    message: str = ""
+    error_kind: str | None = None
+    status: int | None = None
+    object: dict[str, Any] | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome not in (FAILED, NOT_ATTEMPTED)
+
+
+@dataclass(frozen=True)
+class ObjectDiff:
+    """The change one apply would make, as a unified diff of YAML (empty when none)."""
+
+    kind: str
+    name: str
+    namespace: str | None
+    is_new: bool
+    diff: str
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.diff)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A manifest ready to send: where it goes and what it is."""
+
+    manifest: dict[str, Any]
+    info: KindInfo
+    namespace: str
+
+    @property
+    def kind(self) -> str:
+        return self.manifest["kind"]
+
+    @property
+    def name(self) -> str:
+        return self.manifest["metadata"]["name"]
+
+    @property
+    def path(self) -> str:
+        return self.info.path(self.namespace, self.name)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} '{self.name}'"
+
+    def result(self, outcome: str, message: str, **extra: Any) -> ObjectResult:
+        return ObjectResult(
+            self.kind, self.name, self.namespace if self.info.namespaced else None, outcome, message, **extra
+        )
+
+
+# ---------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------
+
+
+def apply_manifests(
+    context: str | None,
+    namespace: str,
+    manifests: Sequence[dict[str, Any]],
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+) -> list[ObjectResult]:
+    """Server-side apply each manifest in order as field manager ``pod-studio``."""
+    targets = _prepare_all(manifests, namespace)
+    connection = connect(context)
+    _refuse_unsupported_features(connection, targets)
+    return _for_each(targets, lambda target: _apply_one(connection, target, dry_run=dry_run, force=force))
+
+
+def diff_manifests(
+    context: str | None, namespace: str, manifests: Sequence[dict[str, Any]], *, force: bool = False
+) -> list[ObjectDiff]:
+    """What applying would change: server dry-run of each object against its live version."""
+    targets = _prepare_all(manifests, namespace)
+    connection = connect(context)
+    _refuse_unsupported_features(connection, targets)
+    diffs = []
+    for target in targets:
+        live = _get_live(connection, target)
+        _, proposed = _server_side_apply(connection, target, dry_run=True, force=force)
+        diffs.append(
+            ObjectDiff(target.kind, target.name, target.namespace, live is None, _yaml_diff(target, live, proposed))
+        )
+    return diffs
+
+
+def delete_objects(context: str | None, namespace: str, refs: Iterable[tuple[str, str, str]]) -> list[ObjectResult]:
+    """Delete (apiVersion, kind, name) objects; one already gone is reported as ``absent``."""
+    targets = [_prepare({"apiVersion": v, "kind": k, "metadata": {"name": n}}, namespace) for v, k, n in refs]
+    connection = connect(context)
+    return _for_each(targets, lambda target: _delete_one(connection, target))
+
+
+def recreate_pod(
+    context: str | None, namespace: str, manifest: dict[str, Any], *, timeout: float = 60.0
+) -> ObjectResult:
+    """Delete a Pod, wait until it is gone (at most ``timeout`` s), then apply ``manifest``.
+
+    The way out of an ``immutable`` error: a running Pod accepts almost no changes.
+    """
+    target = _prepare(manifest, namespace)
+    if target.kind != "Pod":
+        raise ClusterError("invalid", f"Only Pods are recreated this way, not {target.kind}.")
+    connection = connect(context)
+    _refuse_unsupported_features(connection, [target])
+    old = _get_live(connection, target)
+    if old is not None:
+        _delete_one(connection, target)
+        _wait_until_gone(connection, target, old["metadata"].get("uid"), timeout)
+    return _apply_one(connection, target, dry_run=False, force=False)
+
+
+# ---------------------------------------------------------------------------
+# Preparing manifests
+# ---------------------------------------------------------------------------
+
+
+def _prepare_all(manifests: Sequence[dict[str, Any]], namespace: str) -> list[_Target]:
+    return [_prepare(manifest, namespace) for manifest in manifests]
+
+
+def _prepare(manifest: dict[str, Any], namespace: str) -> _Target:
+    api_version, kind = manifest.get("apiVersion"), manifest.get("kind")
+    name = (manifest.get("metadata") or {}).get("name")
+    if not api_version or not kind or not name:
+        raise ClusterError(
+            "invalid",
+            "Every object needs apiVersion, kind and metadata.name "
+            f"(got apiVersion={api_version!r}, kind={kind!r}, name={name!r}).",
+        )
+    info = KINDS.get((api_version, kind))
+    if info is None:
+        raise ClusterError("unsupported", f"Pod Studio cannot deploy {kind} ({api_version}) objects.")
+    manifest = copy.deepcopy(manifest)
+    given = manifest["metadata"].get("namespace")
+    if info.namespaced:
+        if given and given != namespace:
+            raise ClusterError(
+                "invalid", f"{kind} '{name}' says namespace '{given}' but the deploy goes to '{namespace}'."
+            )
+        manifest["metadata"]["namespace"] = namespace
+    return _Target(manifest, info, namespace)
+
+
+def _pod_specs(manifest: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    spec = manifest.get("spec") or {}
+    if manifest.get("kind") == "Pod":
+        yield spec
+    elif isinstance((spec.get("template") or {}).get("spec"), dict):
+        yield spec["template"]["spec"]
+
+
+def _native_sidecars(target: _Target) -> list[str]:
+    return [
+        container.get("name", "?")
+        for spec in _pod_specs(target.manifest)
+        for container in spec.get("initContainers") or []
+        if container.get("restartPolicy") == "Always"
+    ]
+
+
+def _refuse_unsupported_features(connection: Connection, targets: Sequence[_Target]) -> None:
+    """Native sidecars need Kubernetes 1.29; say so before sending anything to an older cluster."""
+    sidecars = [name for target in targets for name in _native_sidecars(target)]
+    if not sidecars:
+        return
+    version = connection.server_version()
+    if version < NATIVE_SIDECARS_SINCE:
+        names = ", ".join(f"'{name}'" for name in sidecars)
+        raise ClusterError(
+            "unsupported",
+            f"Native sidecars (init containers with restartPolicy: Always: {names}) need Kubernetes 1.29 or "
+            f"newer, but the cluster at context '{connection.context.name}' runs {version[0]}.{version[1]}. "
+            "Make them regular sidecar containers, or deploy to a newer cluster.",
+            details={"sidecars": sidecars, "server_version": list(version)},
+        )
+
+
+# ---------------------------------------------------------------------------
+# Requests
+# ---------------------------------------------------------------------------
+
+
+def _for_each(targets: Sequence[_Target], action: Callable[[_Target], ObjectResult]) -> list[ObjectResult]:
+    """Run ``action`` per target; after the first failure the rest are not attempted."""
+    results: list[ObjectResult] = []
+    for index, target in enumerate(targets):
+        try:
+            results.append(action(target))
+        except ClusterError as error:
+            results.append(
+                target.result(FAILED, error.message, error_kind=error.kind, status=error.status, details=error.details)
+            )
+            results.extend(
+                t.result(NOT_ATTEMPTED, f"Not attempted: {target.label} failed first.") for t in targets[index + 1 :]
+            )
+            break
+    return results
+
+
+def _get_live(connection: Connection, target: _Target) -> dict[str, Any] | None:
+    try:
+        return connection.request("GET", target.path)[1]
+    except ClusterError as error:
+        if error.status == 404 and error.details.get("resource") != "namespaces":
+            return None
+        raise
+
+
+def _server_side_apply(
+    connection: Connection, target: _Target, *, dry_run: bool, force: bool
+) -> tuple[int, dict[str, Any]]:
+    query = [("fieldManager", FIELD_MANAGER), ("force", "true" if force else "false")]
+    if dry_run:
+        query.append(("dryRun", "All"))
+    return connection.request("PATCH", target.path, query=query, body=target.manifest, content_type=APPLY_PATCH)
+
+
+def _apply_one(connection: Connection, target: _Target, *, dry_run: bool, force: bool) -> ObjectResult:
+    live = _get_live(connection, target)
+    status, returned = _server_side_apply(connection, target, dry_run=dry_run, force=force)
+    outcome = _outcome(live, returned, dry_run=dry_run)
+    verb = {CREATED: "created", CONFIGURED: "configured", UNCHANGED: "unchanged"}[outcome]
+    message = f"{target.label} would be {verb} (server dry run)." if dry_run else f"{target.label} {verb}."
+    return target.result(outcome, message, status=status, object=hide_secret_values(returned))
+
+
+def _outcome(live: dict[str, Any] | None, returned: dict[str, Any], *, dry_run: bool) -> str:
+    if live is None:
+        return CREATED
+    if dry_run:  # a dry run keeps the resourceVersion, so compare the content instead
+        return UNCHANGED if _comparable(live) == _comparable(returned) else CONFIGURED
+    same_version = live["metadata"].get("resourceVersion") == returned["metadata"].get("resourceVersion")
+    return UNCHANGED if same_version else CONFIGURED
+
+
+def _delete_one(connection: Connection, target: _Target) -> ObjectResult:
+    body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
+    try:
+        status, _ = connection.request("DELETE", target.path, body=body, content_type="application/json")
+    except ClusterError as error:
+        if error.status == 404 and error.details.get("resource") != "namespaces":
+            return target.result(ABSENT, f"{target.label} was already gone.", status=404)
+        raise
+    return target.result(DELETED, f"{target.label} deleted.", status=status)
+
+
+def _wait_until_gone(connection: Connection, target: _Target, uid: str | None, timeout: float) -> None:
+    """Poll until the old object is gone; a new object with another uid counts as gone."""
+    deadline = time.monotonic() + timeout
+    pause = 0.05
+    while True:
+        live = _get_live(connection, target)
+        if live is None or live["metadata"].get("uid") != uid:
+            return
+        if time.monotonic() >= deadline:
+            raise ClusterError(
+                "timeout",
+                f"{target.label} was still terminating after {timeout:g} s; try again when it is gone.",
+            )
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
+
+
+# ---------------------------------------------------------------------------
+# Display: diffs and hidden Secret values
+# ---------------------------------------------------------------------------
+
+
+def hide_secret_values(obj: dict[str, Any] | None, compared_with: dict[str, Any] | None = None) -> Any:
+    """A copy of ``obj`` where a Secret's values read "<hidden>", or "<hidden, changed>" where
+    ``compared_with`` holds another value for the key: values never reach a page, even in a diff."""
+    if obj is None or obj.get("kind") != "Secret":
+        return obj
+    hidden = copy.deepcopy(obj)
+    for key in ("data", "stringData"):
+        values = hidden.get(key)
+        if not isinstance(values, dict):
+            continue
+        before = (compared_with or {}).get(key) or {}
+        hidden[key] = {
+            name: _CHANGED if before.get(name, value) != value else _HIDDEN for name, value in values.items()
+        }
+    return hidden
+
+
+def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
+    """An object without the fields the server changes on every write."""
+    trimmed = {key: value for key, value in obj.items() if key != "status"}
+    trimmed["metadata"] = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in _VOLATILE_METADATA}
+    return trimmed
+
+
+def _yaml_text(obj: dict[str, Any] | None) -> list[str]:
+    if obj is None:
+        return []
+    return yaml.safe_dump(obj, sort_keys=True, default_flow_style=False).splitlines(keepends=True)
+
+
+def _yaml_diff(target: _Target, live: dict[str, Any] | None, proposed: dict[str, Any]) -> str:
+    before = hide_secret_values(_comparable(live)) if live is not None else None
+    after = hide_secret_values(_comparable(proposed), compared_with=_comparable(live) if live else None)
+    name = f"{target.kind}/{target.name}"
+    lines = difflib.unified_diff(
+        _yaml_text(before), _yaml_text(after), fromfile=f"{name} (live)", tofile=f"{name} (after deploy)"
+    )
+    return "".join(lines)

@@ -1,0 +1,136 @@
+"""The edits a user makes to a composition, each keeping it consistent.
+
+Views call these and save the result; each raises EditError (a 4xx for the user)
+and leaves the composition untouched when the edit is not possible.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from composer.domain.model import Composition, Helper
+from composer.domain.patterns import CATALOG, UnknownPattern, get_pattern
+from composer.domain.render import effective_role, place_helper
+
+
+class EditError(ValueError):
+    """An edit that cannot be made; `errors` maps a field to a message."""
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None):
+        super().__init__(message)
+        self.errors = errors or {}
+
+
+def container_names(composition: Composition) -> set[str]:
+    names = {composition.app.name}
+    for helper in composition.helpers:
+        pattern = CATALOG.get(helper.pattern)
+        if pattern is not None:
+            names.add(_container_name(pattern.id, pattern.clean_params(helper.params)[0]))
+    return names
+
+
+def _container_name(pattern_id: str, params: dict[str, Any]) -> str:
+    if pattern_id == "custom":
+        return str(params["container"].get("name", ""))
+    return str(params["name"])
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+def add_helper(
+    composition: Composition, pattern_id: str, params: dict[str, Any] | None = None, position: int | None = None
+) -> Helper:
+    """Adds a helper with defaults for what `params` leaves out; the container name is made unique."""
+    try:
+        pattern = get_pattern(pattern_id)
+    except UnknownPattern as error:
+        raise EditError(str(error), {"pattern": str(error)}) from None
+    params = copy.deepcopy(params or {})
+    if not isinstance(params, dict):
+        raise EditError("params must be an object", {"params": "must be an object"})
+    cleaned, errors = pattern.clean_params(params)
+    if errors:
+        raise EditError("invalid parameters", errors)
+    taken = container_names(composition)
+    if pattern.id == "custom":
+        if not cleaned["container"].get("name") or not cleaned["container"].get("image"):
+            raise EditError("invalid parameters", {"container": "needs at least a name and an image"})
+        if cleaned["container"]["name"] in taken:
+            params["container"] = {**cleaned["container"], "name": _unique(cleaned["container"]["name"], taken)}
+    elif cleaned["name"] in taken:
+        params["name"] = _unique(cleaned["name"], taken)
+    helper = Helper(composition.next_helper_id(), pattern.id, params)
+    index = len(composition.helpers) if position is None else max(0, min(position, len(composition.helpers)))
+    composition.helpers.insert(index, helper)
+    if _needs_process_namespace(composition, helper):
+        composition.options.share_process_namespace = True
+    return helper
+
+
+def _needs_process_namespace(composition: Composition, helper: Helper) -> bool:
+    return place_helper(helper, get_pattern(helper.pattern), composition).contribution.needs_share_process_namespace
+
+
+def update_params(composition: Composition, helper_id: str, params: dict[str, Any]) -> Helper:
+    helper = find_helper(composition, helper_id)
+    pattern = get_pattern(helper.pattern)
+    cleaned, errors = pattern.clean_params(params)
+    if errors:
+        raise EditError("invalid parameters", errors)
+    new_name = _container_name(pattern.id, cleaned)
+    others = container_names(composition) - {_container_name(pattern.id, pattern.clean_params(helper.params)[0])}
+    if new_name in others:
+        field = "container" if pattern.id == "custom" else "name"
+        raise EditError("invalid parameters", {field: f"another container is already named '{new_name}'"})
+    defaults = pattern.defaults()
+    # Only what differs from the defaults is stored, so better defaults reach old compositions.
+    helper.params = {k: v for k, v in cleaned.items() if v != defaults.get(k) or pattern.id == "custom"}
+    return helper
+
+
+def find_helper(composition: Composition, helper_id: str) -> Helper:
+    try:
+        return composition.helper(helper_id)
+    except KeyError:
+        raise EditError(f"no helper '{helper_id}' in this composition") from None
+
+
+def remove_helper(composition: Composition, helper_id: str) -> tuple[int, Helper]:
+    helper = find_helper(composition, helper_id)
+    index = composition.helpers.index(helper)
+    composition.helpers.remove(helper)
+    return index, helper
+
+
+def move_helper(composition: Composition, helper_id: str, position: int) -> None:
+    helper = find_helper(composition, helper_id)
+    if not 0 <= position < len(composition.helpers):
+        raise EditError(f"position must be from 0 to {len(composition.helpers) - 1}")
+    composition.helpers.remove(helper)
+    composition.helpers.insert(position, helper)
+
+
+def reorder_helpers(composition: Composition, helper_ids: list[str]) -> None:
+    """Puts the helpers in the given order; every helper must be named exactly once."""
+    current = {h.id: h for h in composition.helpers}
+    if sorted(helper_ids) != sorted(current):
+        raise EditError("the new order must name every helper exactly once", {"order": ", ".join(helper_ids)})
+    composition.helpers = [current[helper_id] for helper_id in helper_ids]
+
+
+def set_native_sidecar(composition: Composition, helper_id: str, native: bool) -> None:
+    helper = find_helper(composition, helper_id)
+    pattern = get_pattern(helper.pattern)
+    params = pattern.clean_params(helper.params)[0]
+    if native and (not pattern.can_be_native_sidecar or effective_role(pattern, params) == "init"):
+        raise EditError(f"{pattern.title} runs to completion; only long-running helpers can be native sidecars")
+    helper.native_sidecar = native

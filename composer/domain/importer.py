@@ -1,0 +1,268 @@
+"""Manifests -> Composition: the inverse of render().
+
+Helpers are recognised from the annotation render() writes, and only when the
+pattern re-derives exactly the container found (a hand-edited container becomes a
+`custom` helper instead, so nothing is lost). Every other container becomes a
+`custom` helper; whatever cannot be represented is reported as a warning.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from composer.domain.model import (
+    AppContainer,
+    Composition,
+    CompositionError,
+    Helper,
+    PodOptions,
+    ServiceExposure,
+    Workload,
+)
+from composer.domain.patterns import CATALOG
+from composer.domain.render import HELPERS_ANNOTATION, PlacedHelper, place_helper
+
+WORKLOAD_KINDS = ("Pod", "Deployment")
+APP_FIELDS = {"name", "image", "command", "args", "env", "ports", "volumeMounts", "resources"}
+SERVER_METADATA = {"uid", "resourceVersion", "creationTimestamp", "managedFields", "generation", "selfLink"}
+
+
+class ManifestImportError(ValueError):
+    """The manifests cannot become a composition; the message says why."""
+
+
+@dataclass
+class ImportResult:
+    composition: Composition
+    warnings: list[str] = field(default_factory=list)
+
+
+def import_manifests(documents: list[dict[str, Any]]) -> ImportResult:
+    warnings: list[str] = []
+    objects = _flatten(documents)
+    workloads = [o for o in objects if o.get("kind") in WORKLOAD_KINDS]
+    if not workloads:
+        kinds = ", ".join(sorted({str(o.get("kind")) for o in objects})) or "nothing"
+        raise ManifestImportError(f"no Pod or Deployment found (found: {kinds})")
+    workload_manifest = workloads[0]
+    for extra in workloads[1:]:
+        warnings.append(f"{_describe(extra)} not imported: a composition holds one Pod or Deployment")
+    workload, pod_metadata, pod_spec = _workload(workload_manifest, warnings)
+    containers = pod_spec.get("containers") or []
+    if not containers or not all(isinstance(c, dict) for c in containers):
+        raise ManifestImportError(f"{_describe(workload_manifest)} has no containers")
+    annotations = dict(pod_metadata.get("annotations") or {})
+    recorded = _recorded_helpers(annotations.pop(HELPERS_ANNOTATION, None), warnings)
+    workload.annotations = annotations
+    as_found = _app(containers[0])
+    composition = Composition(workload=workload, app=as_found)
+    placed = _helpers(composition, pod_spec, recorded)
+    # Patterns that copy the app's own settings (migrations) are recognised only once the
+    # env and mounts the other helpers derived are taken off the app again.
+    composition.app = _without_derived(as_found, placed)
+    placed = _helpers(composition, pod_spec, recorded)
+    composition.app = _without_derived(as_found, placed)
+    composition.helpers = [item.helper for item in placed]
+    composition.options = _options(pod_spec, placed)
+    composition.extra_objects, services = _companions(objects, workload_manifest, placed, warnings)
+    composition.options.service = _service(services, composition, placed, warnings)
+    try:
+        # Validate exactly as the API would, so an import never stores what could not be saved.
+        Composition.from_dict(composition.to_dict())
+    except CompositionError as error:
+        raise ManifestImportError(f"the manifests do not make a valid composition: {error}") from None
+    return ImportResult(composition, warnings)
+
+
+def _flatten(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    objects = []
+    for document in documents:
+        if document.get("kind") == "List" or document.get("kind", "").endswith("List"):
+            objects.extend(item for item in document.get("items") or [] if isinstance(item, dict))
+        else:
+            objects.append(document)
+    return objects
+
+
+def _describe(manifest: dict[str, Any]) -> str:
+    return f"{manifest.get('kind', '?')} {(manifest.get('metadata') or {}).get('name', '?')!r}"
+
+
+def _workload(manifest: dict[str, Any], warnings: list[str]) -> tuple[Workload, dict, dict]:
+    metadata = manifest.get("metadata") or {}
+    spec = manifest.get("spec") or {}
+    if not isinstance(spec, dict):
+        raise ManifestImportError(f"{_describe(manifest)}: spec must be a mapping")
+    if manifest["kind"] == "Pod":
+        pod_metadata, pod_spec, replicas = metadata, spec, 1
+        labels = metadata.get("labels") or {}
+    else:
+        template = spec.get("template") or {}
+        pod_metadata, pod_spec = template.get("metadata") or {}, template.get("spec") or {}
+        replicas = spec.get("replicas", 1)
+        labels = pod_metadata.get("labels") or (spec.get("selector") or {}).get("matchLabels") or {}
+        ignored = sorted(set(spec) - {"replicas", "selector", "template"})
+        if ignored:
+            warnings.append(f"{_describe(manifest)}: Deployment fields not kept: {', '.join(ignored)}")
+    name = metadata.get("name")
+    if not isinstance(name, str) or not name:
+        raise ManifestImportError(f"{manifest['kind']} without metadata.name")
+    workload = Workload(
+        kind=manifest["kind"],
+        name=name,
+        namespace=metadata.get("namespace", "") or "",
+        labels={str(k): str(v) for k, v in labels.items()},
+        replicas=replicas if isinstance(replicas, int) else 1,
+    )
+    return workload, pod_metadata, pod_spec
+
+
+def _recorded_helpers(annotation: Any, warnings: list[str]) -> list[dict[str, Any]]:
+    if annotation is None:
+        return []
+    try:
+        entries = json.loads(annotation)
+    except (TypeError, ValueError):
+        warnings.append(f"annotation {HELPERS_ANNOTATION} is not valid JSON; containers imported as custom")
+        return []
+    if not isinstance(entries, list):
+        return []
+    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("container"), str)]
+
+
+def _app(container: dict[str, Any]) -> AppContainer:
+    return AppContainer(
+        name=container.get("name", "app"),
+        image=container.get("image", ""),
+        command=list(container.get("command") or []),
+        args=list(container.get("args") or []),
+        env=copy.deepcopy(container.get("env") or []),
+        ports=copy.deepcopy(container.get("ports") or []),
+        volume_mounts=copy.deepcopy(container.get("volumeMounts") or []),
+        resources=copy.deepcopy(container.get("resources") or {}),
+        extra={k: copy.deepcopy(v) for k, v in container.items() if k not in APP_FIELDS},
+    )
+
+
+def _helpers(composition: Composition, pod_spec: dict, recorded: list[dict[str, Any]]) -> list[PlacedHelper]:
+    order = {entry["container"]: index for index, entry in enumerate(recorded)}
+    by_container = {entry["container"]: entry for entry in recorded}
+    found: list[tuple[int, int, PlacedHelper]] = []
+    helper_containers = [(c, True) for c in pod_spec.get("initContainers") or []]
+    helper_containers += [(c, False) for c in (pod_spec.get("containers") or [])[1:]]
+    for position, (container, in_init) in enumerate(helper_containers):
+        helper_id = f"h{position + 1}"
+        native = in_init and container.get("restartPolicy") == "Always"
+        spec = {k: v for k, v in container.items() if not (native and k == "restartPolicy")}
+        entry = by_container.get(container.get("name"))
+        placed = _recognise(composition, helper_id, spec, native, entry) if entry else None
+        if placed is None:
+            role = (entry or {}).get("params", {}).get("role") if (entry or {}).get("pattern") == "custom" else None
+            role = role or ("init" if in_init and not native else "sidecar")
+            helper = Helper(helper_id, "custom", {"role": role, "container": copy.deepcopy(spec)}, native)
+            placed = place_helper(helper, CATALOG["custom"], composition)
+        # Recorded helpers keep their recorded order; others follow in Pod order.
+        found.append((order.get(container.get("name"), len(order)), position, placed))
+    found.sort(key=lambda item: (item[0], item[1]))
+    placed_helpers = [item[2] for item in found]
+    for number, item in enumerate(placed_helpers, start=1):
+        item.helper.id = f"h{number}"
+    return placed_helpers
+
+
+def _recognise(
+    composition: Composition, helper_id: str, spec: dict, native: bool, entry: dict[str, Any]
+) -> PlacedHelper | None:
+    pattern = CATALOG.get(entry.get("pattern", ""))
+    if pattern is None or pattern.id == "custom" or not isinstance(entry.get("params"), dict):
+        return None
+    helper = Helper(helper_id, pattern.id, dict(entry["params"]), native)
+    placed = place_helper(helper, pattern, composition)
+    if placed.param_errors or placed.container != spec:
+        return None
+    helper.params = {k: v for k, v in placed.params.items() if k in entry["params"]}
+    return placed
+
+
+def _without_derived(as_found: AppContainer, placed: list[PlacedHelper]) -> AppContainer:
+    app = copy.deepcopy(as_found)
+    derived_env = [e for item in placed for e in item.contribution.app_env]
+    derived_mounts = [m for item in placed for m in item.contribution.app_mounts]
+    app.env = [e for e in app.env if e not in derived_env]
+    app.volume_mounts = [m for m in app.volume_mounts if m not in derived_mounts]
+    if any(item.contribution.app_command == app.command for item in placed if item.contribution.app_command):
+        app.command = []
+    return app
+
+
+def _options(pod_spec: dict[str, Any], placed: list[PlacedHelper]) -> PodOptions:
+    derived_volumes = [v for item in placed for v in item.contribution.volumes]
+    handled = {"containers", "initContainers", "volumes", "shareProcessNamespace", "terminationGracePeriodSeconds"}
+    return PodOptions(
+        share_process_namespace=bool(pod_spec.get("shareProcessNamespace", False)),
+        termination_grace_period_seconds=pod_spec.get("terminationGracePeriodSeconds"),
+        volumes=[copy.deepcopy(v) for v in pod_spec.get("volumes") or [] if v not in derived_volumes],
+        extra={k: copy.deepcopy(v) for k, v in pod_spec.items() if k not in handled},
+    )
+
+
+def _clean_metadata(manifest: dict[str, Any]) -> dict[str, Any]:
+    manifest = copy.deepcopy(manifest)
+    manifest.pop("status", None)
+    metadata = manifest.get("metadata") or {}
+    manifest["metadata"] = {k: v for k, v in metadata.items() if k not in SERVER_METADATA}
+    return manifest
+
+
+def _companions(
+    objects: list[dict[str, Any]], workload: dict[str, Any], placed: list[PlacedHelper], warnings: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    generated = [cm for item in placed for cm in item.contribution.config_maps]
+    extra, services = [], []
+    for manifest in objects:
+        kind = manifest.get("kind")
+        if manifest is workload or kind in WORKLOAD_KINDS:
+            continue
+        if kind == "ConfigMap":
+            cleaned = _clean_metadata(manifest)
+            comparable = {**cleaned, "metadata": {"name": cleaned["metadata"].get("name")}}
+            if comparable not in generated:
+                extra.append(cleaned)
+        elif kind == "Service":
+            services.append(_clean_metadata(manifest))
+        elif kind == "Secret":
+            warnings.append(f"{_describe(manifest)} not imported: Pod Studio never stores Secret values; "
+                            "create the Secret in the cluster")
+        else:
+            warnings.append(f"{_describe(manifest)} not imported: only Pods, Deployments, ConfigMaps and "
+                            "Services are understood")
+    return extra, services
+
+
+def _service(
+    services: list[dict[str, Any]], composition: Composition, placed: list[PlacedHelper], warnings: list[str]
+) -> ServiceExposure:
+    if not services:
+        return ServiceExposure()
+    labels = composition.workload.labels
+    chosen = next(
+        (s for s in services if (s.get("spec") or {}).get("selector") and
+         all(labels.get(k) == v for k, v in s["spec"]["selector"].items())),
+        services[0],
+    )
+    for other in services:
+        if other is not chosen:
+            composition.extra_objects.append(other)
+    spec = chosen.get("spec") or {}
+    if chosen["metadata"].get("name") != composition.workload.name:
+        warnings.append(f"{_describe(chosen)} is renamed {composition.workload.name!r}: "
+                        "the Service takes the workload's name")
+    derived_ports = [p for item in placed for p in item.contribution.service_ports]
+    return ServiceExposure(
+        enabled=True,
+        type=spec.get("type", "ClusterIP"),
+        ports=[copy.deepcopy(p) for p in spec.get("ports") or [] if p not in derived_ports],
+    )

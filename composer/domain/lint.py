@@ -1,0 +1,237 @@
+"""Multi-container lint: the mistakes that schema validation cannot see.
+
+Checks run on the rendered Pod spec, so imported custom containers are checked
+exactly like pattern-built ones.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from composer.domain.problems import Problem, Severity
+from composer.domain.render import Placement, Rendering
+
+NATIVE_SIDECAR_MIN = (1, 29)
+PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
+
+
+def lint(rendering: Rendering, cluster_version: tuple[int, int] | None = None) -> list[Problem]:
+    where = f"{rendering.workload['kind']}/{rendering.composition.workload.name}"
+    problems: list[Problem] = []
+    for check in CHECKS:
+        problems.extend(check(rendering, where))
+    if cluster_version is not None:
+        problems.extend(_native_sidecars_supported(rendering, where, cluster_version))
+    return sorted(problems, key=lambda p: ("error", "warning", "info").index(p.severity))
+
+
+def _all_containers(rendering: Rendering) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    for index, container in enumerate(rendering.init_containers()):
+        yield "initContainers", index, container
+    for index, container in enumerate(rendering.containers()):
+        yield "containers", index, container
+
+
+def _is_native_sidecar(list_name: str, container: dict[str, Any]) -> bool:
+    return list_name == "initContainers" and container.get("restartPolicy") == "Always"
+
+
+def _helper_params(rendering: Rendering, where: str) -> Iterator[Problem]:
+    for item in rendering.helpers:
+        for param, message in item.param_errors.items():
+            yield Problem(E, "invalid-param", f"{item.pattern.title} '{item.helper.id}': {param}: {message}",
+                          f"{where}: helper {item.helper.id}")
+    for helper in rendering.unknown_helpers:
+        yield Problem(E, "unknown-pattern", f"Helper '{helper.id}' uses unknown pattern '{helper.pattern}'",
+                      f"{where}: helper {helper.id}")
+
+
+def _duplicate_names(rendering: Rendering, where: str) -> Iterator[Problem]:
+    seen: dict[str, str] = {}
+    for list_name, index, container in _all_containers(rendering):
+        name = container.get("name", "")
+        if name in seen:
+            yield Problem(E, "duplicate-container-name",
+                          f"Two containers are named '{name}'; container names must be unique in a Pod",
+                          f"{where}: spec.{list_name}[{index}].name")
+        seen[name] = list_name
+
+
+def _port_clashes(rendering: Rendering, where: str) -> Iterator[Problem]:
+    # Regular init containers have exited before the others start; everything else shares one network.
+    listeners: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for list_name, index, container in _all_containers(rendering):
+        if list_name == "initContainers" and not _is_native_sidecar(list_name, container):
+            continue
+        for port_index, port in enumerate(container.get("ports") or []):
+            key = (port.get("containerPort"), port.get("protocol", "TCP"))
+            listeners[key].append(container.get("name", "?"))
+            if len(listeners[key]) == 2:
+                yield Problem(
+                    E, "port-clash",
+                    f"Port {key[0]}/{key[1]} is declared by both '{listeners[key][0]}' and "
+                    f"'{listeners[key][1]}': all containers of a Pod share one network namespace",
+                    f"{where}: spec.{list_name}[{index}].ports[{port_index}]",
+                )
+    names: dict[str, str] = {}
+    for list_name, index, container in _all_containers(rendering):
+        for port_index, port in enumerate(container.get("ports") or []):
+            name = port.get("name")
+            if name and name in names and names[name] != container.get("name"):
+                yield Problem(E, "duplicate-port-name", f"Port name '{name}' is used by two containers",
+                              f"{where}: spec.{list_name}[{index}].ports[{port_index}].name")
+            if name:
+                names[name] = container.get("name", "")
+
+
+def _volumes(rendering: Rendering, where: str) -> Iterator[Problem]:
+    declared = [v.get("name") for v in rendering.pod_spec.get("volumes") or []]
+    used: set[str] = set()
+    for list_name, index, container in _all_containers(rendering):
+        paths: dict[str, str] = {}
+        for mount_index, mount in enumerate(container.get("volumeMounts") or []):
+            name, path = mount.get("name"), mount.get("mountPath")
+            used.add(name)
+            location = f"{where}: spec.{list_name}[{index}].volumeMounts[{mount_index}]"
+            if name not in declared:
+                yield Problem(E, "missing-volume",
+                              f"Container '{container.get('name')}' mounts volume '{name}', which the Pod does "
+                              "not declare", location)
+            if path in paths and not mount.get("subPath"):
+                yield Problem(E, "duplicate-mount-path",
+                              f"Container '{container.get('name')}' mounts two volumes at {path}", location)
+            paths[path] = name
+    for index, name in enumerate(declared):
+        if name not in used:
+            yield Problem(I, "unused-volume", f"Volume '{name}' is declared but no container mounts it",
+                          f"{where}: spec.volumes[{index}]")
+    seen = set()
+    for index, name in enumerate(declared):
+        if name in seen:
+            yield Problem(E, "duplicate-volume", f"Two volumes are named '{name}'", f"{where}: spec.volumes[{index}]")
+        seen.add(name)
+
+
+def _init_rules(rendering: Rendering, where: str) -> Iterator[Problem]:
+    for index, container in enumerate(rendering.init_containers()):
+        location = f"{where}: spec.initContainers[{index}]"
+        policy = container.get("restartPolicy")
+        if policy is not None and policy != "Always":
+            yield Problem(E, "init-restart-policy",
+                          f"Init container '{container.get('name')}': restartPolicy may only be Always "
+                          "(a native sidecar)", location)
+        if policy == "Always":
+            continue
+        for probe in PROBES:
+            if probe in container:
+                yield Problem(E, "probe-on-init-container",
+                              f"Init container '{container.get('name')}' has a {probe}; init containers may not "
+                              "have probes (run it as a native sidecar if it must keep running)", location)
+        if container.get("ports"):
+            yield Problem(W, "ports-on-init-container",
+                          f"Init container '{container.get('name')}' declares ports, but it has exited before "
+                          "anything can reach them", location)
+
+
+def _privileged(rendering: Rendering, where: str) -> Iterator[Problem]:
+    for list_name, index, container in _all_containers(rendering):
+        context = container.get("securityContext") or {}
+        if context.get("privileged"):
+            yield Problem(W, "privileged",
+                          f"Container '{container.get('name')}' is privileged: it has full access to the node "
+                          "(needed for sysctl; Pod Security 'baseline' and 'restricted' reject it)",
+                          f"{where}: spec.{list_name}[{index}].securityContext.privileged")
+
+
+def _images(rendering: Rendering, where: str) -> Iterator[Problem]:
+    for list_name, index, container in _all_containers(rendering):
+        image = container.get("image") or ""
+        location = f"{where}: spec.{list_name}[{index}].image"
+        if not image:
+            yield Problem(E, "missing-image", f"Container '{container.get('name')}' has no image", location)
+            continue
+        last = image.rsplit("/", 1)[-1]
+        if "@" in last:
+            continue
+        if ":" not in last or last.endswith(":latest"):
+            yield Problem(W, "latest-image",
+                          f"Container '{container.get('name')}' uses {image}: without a pinned tag every deploy "
+                          "may run different code", location)
+
+
+def _process_namespace(rendering: Rendering, where: str) -> Iterator[Problem]:
+    shared = rendering.composition.options.share_process_namespace
+    for item in rendering.helpers:
+        if item.contribution.needs_share_process_namespace and not shared:
+            yield Problem(E, "needs-share-process-namespace",
+                          f"'{item.container_name}' ({item.pattern.title}) must see the app's processes: turn on "
+                          "Share process namespace", f"{where}: spec.shareProcessNamespace")
+    if shared:
+        yield Problem(W, "share-process-namespace",
+                      "Every container can see and signal every other container's processes and read their "
+                      "files through /proc/<pid>/root (secrets included)", f"{where}: spec.shareProcessNamespace")
+
+
+def _service_ports(rendering: Rendering, where: str) -> Iterator[Problem]:
+    service = next((m for m in rendering.manifests if m.get("kind") == "Service"), None)
+    if service is None:
+        return
+    named, numbered = set(), set()
+    for list_name, _index, container in _all_containers(rendering):
+        if list_name == "initContainers" and container.get("restartPolicy") != "Always":
+            continue
+        for port in container.get("ports") or []:
+            named.add(port.get("name"))
+            numbered.add(port.get("containerPort"))
+    ports = service["spec"].get("ports") or []
+    if not ports:
+        yield Problem(E, "service-without-ports", "The Service exposes no ports",
+                      f"Service/{service['metadata']['name']}: spec.ports")
+    for index, port in enumerate(ports):
+        target = port.get("targetPort", port.get("port"))
+        location = f"Service/{service['metadata']['name']}: spec.ports[{index}].targetPort"
+        if isinstance(target, str) and target not in named:
+            yield Problem(E, "service-target-port",
+                          f"Service port {port.get('port')} targets port name '{target}', which no container "
+                          "declares", location)
+        elif isinstance(target, int) and target not in numbered:
+            yield Problem(W, "service-target-port",
+                          f"Service port {port.get('port')} targets {target}, which no container declares", location)
+
+
+def _env_overrides(rendering: Rendering, where: str) -> Iterator[Problem]:
+    own = {e.get("name") for e in rendering.composition.app.env}
+    for item in rendering.helpers:
+        for variable in item.contribution.app_env:
+            if variable.get("name") in own:
+                yield Problem(W, "app-env-kept",
+                              f"'{item.container_name}' would set {variable['name']} on the app, but the app sets "
+                              "it itself; the app's value wins", f"{where}: app env {variable['name']}")
+
+
+def _native_sidecars_supported(rendering: Rendering, where: str, version: tuple[int, int]) -> Iterator[Problem]:
+    if version >= NATIVE_SIDECAR_MIN:
+        return
+    for item in rendering.helpers:
+        if item.placement == Placement.NATIVE_SIDECAR:
+            yield Problem(E, "native-sidecar-unsupported",
+                          f"'{item.container_name}' runs as a native sidecar, which needs Kubernetes 1.29 or newer "
+                          f"(the cluster runs {version[0]}.{version[1]})", f"{where}: spec.initContainers")
+
+
+CHECKS = (
+    _helper_params,
+    _duplicate_names,
+    _port_clashes,
+    _volumes,
+    _init_rules,
+    _privileged,
+    _images,
+    _process_namespace,
+    _service_ports,
+    _env_overrides,
+)

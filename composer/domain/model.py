@@ -1,0 +1,287 @@
+"""The composition: what a user builds, independent of how it is stored or deployed.
+
+A composition is the workload settings, the app container, an ordered list of
+helpers and the Pod options. Everything a helper adds to the Pod (containers,
+volumes, mounts and env on the app, ConfigMaps, Service ports) is derived from
+`(pattern, params)` by `render()`, never stored, so edits re-derive consistently.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+WORKLOAD_KINDS = ("Pod", "Deployment")
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
+# RFC 1123 label: container, volume, port and object names.
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+class CompositionError(ValueError):
+    """Input that cannot become a composition; `errors` maps a field path to a message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{path}: {message}" for path, message in errors.items()))
+
+
+@dataclass
+class Workload:
+    kind: str = "Pod"
+    name: str = "my-app"
+    namespace: str = ""
+    labels: dict[str, str] = field(default_factory=lambda: {"app": "my-app"})
+    replicas: int = 1
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class AppContainer:
+    name: str = "app"
+    image: str = "nginx:1.27"
+    command: list[str] = field(default_factory=list)
+    args: list[str] = field(default_factory=list)
+    env: list[dict[str, Any]] = field(default_factory=list)
+    ports: list[dict[str, Any]] = field(default_factory=list)
+    volume_mounts: list[dict[str, Any]] = field(default_factory=list)
+    resources: dict[str, Any] = field(default_factory=dict)
+    # Any other container fields (probes, securityContext, workingDir …), kept verbatim.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Helper:
+    id: str
+    pattern: str
+    params: dict[str, Any] = field(default_factory=dict)
+    # Sidecar-like helpers may run as an init container with restartPolicy: Always (k8s >= 1.29).
+    native_sidecar: bool = False
+
+
+@dataclass
+class ServiceExposure:
+    enabled: bool = False
+    type: str = "ClusterIP"
+    # Ports the user declares; helpers may add their own at render time.
+    ports: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class PodOptions:
+    share_process_namespace: bool = False
+    termination_grace_period_seconds: int | None = None
+    service: ServiceExposure = field(default_factory=ServiceExposure)
+    # Volumes the user (or an import) declares beyond those the helpers derive.
+    volumes: list[dict[str, Any]] = field(default_factory=list)
+    # Any other Pod spec fields from an import (nodeSelector, tolerations …), kept verbatim.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Composition:
+    workload: Workload = field(default_factory=Workload)
+    app: AppContainer = field(default_factory=AppContainer)
+    helpers: list[Helper] = field(default_factory=list)
+    options: PodOptions = field(default_factory=PodOptions)
+    # ConfigMaps and Secrets that came with an import and no helper generates.
+    extra_objects: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Composition:
+        return _parse_composition(data)
+
+    def helper(self, helper_id: str) -> Helper:
+        for helper in self.helpers:
+            if helper.id == helper_id:
+                return helper
+        raise KeyError(helper_id)
+
+    def next_helper_id(self) -> str:
+        taken = {h.id for h in self.helpers}
+        number = len(self.helpers) + 1
+        while f"h{number}" in taken:
+            number += 1
+        return f"h{number}"
+
+
+def _parse_composition(data: Any) -> Composition:
+    errors: dict[str, str] = {}
+    if not isinstance(data, dict):
+        raise CompositionError({"": "a composition is a JSON object"})
+    _reject_unknown(data, {"workload", "app", "helpers", "options", "extra_objects"}, "", errors)
+    workload = _parse_workload(data.get("workload", {}), errors)
+    app = _parse_app(data.get("app", {}), errors)
+    helpers = _parse_helpers(data.get("helpers", []), errors)
+    options = _parse_options(data.get("options", {}), errors)
+    extra_objects = _list_of_dicts(data.get("extra_objects", []), "extra_objects", errors)
+    if errors:
+        raise CompositionError(errors)
+    return Composition(workload, app, helpers, options, extra_objects)
+
+
+def _reject_unknown(data: dict, allowed: set[str], prefix: str, errors: dict[str, str]) -> None:
+    for key in data:
+        if key not in allowed:
+            errors[f"{prefix}{key}"] = f"unknown field (expected one of: {', '.join(sorted(allowed))})"
+
+
+def _parse_workload(data: Any, errors: dict[str, str]) -> Workload:
+    defaults = Workload()
+    if not isinstance(data, dict):
+        errors["workload"] = "must be an object"
+        return defaults
+    _reject_unknown(data, {"kind", "name", "namespace", "labels", "replicas", "annotations"}, "workload.", errors)
+    kind = data.get("kind", defaults.kind)
+    if kind not in WORKLOAD_KINDS:
+        errors["workload.kind"] = f"must be one of {', '.join(WORKLOAD_KINDS)}"
+    name = _dns_name(data.get("name", defaults.name), "workload.name", errors, pattern=DNS_SUBDOMAIN)
+    namespace = data.get("namespace", "")
+    if namespace:
+        _dns_name(namespace, "workload.namespace", errors)
+    labels = _string_map(data.get("labels", defaults.labels), "workload.labels", errors)
+    for key, value in labels.items():
+        if not LABEL_VALUE.match(value) or len(value) > 63:
+            errors[f"workload.labels.{key}"] = "label values are at most 63 letters, digits, '-', '_' or '.'"
+    replicas = _int(data.get("replicas", 1), "workload.replicas", errors, minimum=0, maximum=1000)
+    annotations = _string_map(data.get("annotations", {}), "workload.annotations", errors)
+    return Workload(kind, name, namespace, labels, replicas, annotations)
+
+
+def _parse_app(data: Any, errors: dict[str, str]) -> AppContainer:
+    defaults = AppContainer()
+    if not isinstance(data, dict):
+        errors["app"] = "must be an object"
+        return defaults
+    allowed = {"name", "image", "command", "args", "env", "ports", "volume_mounts", "resources", "extra"}
+    _reject_unknown(data, allowed, "app.", errors)
+    name = _dns_name(data.get("name", defaults.name), "app.name", errors)
+    image = data.get("image", defaults.image)
+    if not isinstance(image, str) or not image.strip() or any(c.isspace() for c in image):
+        errors["app.image"] = "an image reference such as nginx:1.27 (no spaces)"
+    return AppContainer(
+        name=name,
+        image=image if isinstance(image, str) else "",
+        command=_string_list(data.get("command", []), "app.command", errors),
+        args=_string_list(data.get("args", []), "app.args", errors),
+        env=_list_of_dicts(data.get("env", []), "app.env", errors),
+        ports=_list_of_dicts(data.get("ports", []), "app.ports", errors),
+        volume_mounts=_list_of_dicts(data.get("volume_mounts", []), "app.volume_mounts", errors),
+        resources=_dict(data.get("resources", {}), "app.resources", errors),
+        extra=_dict(data.get("extra", {}), "app.extra", errors),
+    )
+
+
+def _parse_helpers(data: Any, errors: dict[str, str]) -> list[Helper]:
+    if not isinstance(data, list):
+        errors["helpers"] = "must be a list"
+        return []
+    helpers = []
+    seen_ids: set[str] = set()
+    for index, item in enumerate(data):
+        path = f"helpers[{index}]"
+        if not isinstance(item, dict):
+            errors[path] = "must be an object with pattern and params"
+            continue
+        _reject_unknown(item, {"id", "pattern", "params", "native_sidecar"}, f"{path}.", errors)
+        helper_id = item.get("id") or f"h{index + 1}"
+        if not isinstance(helper_id, str) or helper_id in seen_ids:
+            errors[f"{path}.id"] = "must be a unique string"
+        seen_ids.add(str(helper_id))
+        pattern = item.get("pattern")
+        if not isinstance(pattern, str) or not pattern:
+            errors[f"{path}.pattern"] = "required: a pattern id from /api/v1/patterns"
+        params = _dict(item.get("params", {}), f"{path}.params", errors)
+        native = item.get("native_sidecar", False)
+        if not isinstance(native, bool):
+            errors[f"{path}.native_sidecar"] = "must be true or false"
+        helpers.append(Helper(str(helper_id), str(pattern), params, bool(native)))
+    return helpers
+
+
+def _parse_options(data: Any, errors: dict[str, str]) -> PodOptions:
+    if not isinstance(data, dict):
+        errors["options"] = "must be an object"
+        return PodOptions()
+    allowed = {"share_process_namespace", "termination_grace_period_seconds", "service", "volumes", "extra"}
+    _reject_unknown(data, allowed, "options.", errors)
+    share = data.get("share_process_namespace", False)
+    if not isinstance(share, bool):
+        errors["options.share_process_namespace"] = "must be true or false"
+    grace = data.get("termination_grace_period_seconds")
+    if grace is not None:
+        grace = _int(grace, "options.termination_grace_period_seconds", errors, minimum=0, maximum=86400)
+    service = _parse_service(data.get("service", {}), errors)
+    volumes = _list_of_dicts(data.get("volumes", []), "options.volumes", errors)
+    for index, volume in enumerate(volumes):
+        if not isinstance(volume.get("name"), str) or not DNS_LABEL.match(volume.get("name", "")):
+            errors[f"options.volumes[{index}].name"] = "each volume needs a DNS-label name"
+    extra = _dict(data.get("extra", {}), "options.extra", errors)
+    return PodOptions(bool(share), grace, service, volumes, extra)
+
+
+def _parse_service(data: Any, errors: dict[str, str]) -> ServiceExposure:
+    if not isinstance(data, dict):
+        errors["options.service"] = "must be an object"
+        return ServiceExposure()
+    _reject_unknown(data, {"enabled", "type", "ports"}, "options.service.", errors)
+    enabled = data.get("enabled", False)
+    if not isinstance(enabled, bool):
+        errors["options.service.enabled"] = "must be true or false"
+    service_type = data.get("type", "ClusterIP")
+    if service_type not in SERVICE_TYPES:
+        errors["options.service.type"] = f"must be one of {', '.join(SERVICE_TYPES)}"
+    ports = _list_of_dicts(data.get("ports", []), "options.service.ports", errors)
+    for index, port in enumerate(ports):
+        number = port.get("port")
+        if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 65535:
+            errors[f"options.service.ports[{index}].port"] = "a port number from 1 to 65535"
+    return ServiceExposure(bool(enabled), service_type, ports)
+
+
+def _dns_name(value: Any, path: str, errors: dict[str, str], pattern: re.Pattern = DNS_LABEL) -> str:
+    if not isinstance(value, str) or not pattern.match(value) or len(value) > 63:
+        errors[path] = "lower-case letters, digits and '-', starting and ending with a letter or digit (max 63)"
+        return value if isinstance(value, str) else ""
+    return value
+
+
+def _int(value: Any, path: str, errors: dict[str, str], minimum: int, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        errors[path] = f"a whole number from {minimum} to {maximum}"
+        return minimum
+    return value
+
+
+def _string_list(value: Any, path: str, errors: dict[str, str]) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        errors[path] = "must be a list of strings"
+        return []
+    return list(value)
+
+
+def _string_map(value: Any, path: str, errors: dict[str, str]) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        errors[path] = "must be an object of string values"
+        return {}
+    return dict(value)
+
+
+def _dict(value: Any, path: str, errors: dict[str, str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        errors[path] = "must be an object"
+        return {}
+    return copy.deepcopy(value)
+
+
+def _list_of_dicts(value: Any, path: str, errors: dict[str, str]) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        errors[path] = "must be a list of objects"
+        return []
+    return copy.deepcopy(value)

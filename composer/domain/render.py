@@ -1,0 +1,257 @@
+"""Composition -> Kubernetes manifests (ConfigMaps, Service, then the Pod or Deployment).
+
+Deterministic: the same composition always renders the same manifests, so previews,
+diffs and the import round-trip are stable.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from composer.domain.model import Composition, Helper
+from composer.domain.patterns import CATALOG, Pattern
+from composer.domain.patterns.base import BuildContext, Contribution, Role
+
+# Which pattern produced which container, so an import can recognise helpers again.
+HELPERS_ANNOTATION = "pod-studio.dev/helpers"
+
+
+class Placement(StrEnum):
+    INIT = "init"  # regular init container: runs to completion, in order
+    NATIVE_SIDECAR = "native-sidecar"  # init container with restartPolicy: Always
+    CONTAINER = "container"  # beside the app
+
+
+@dataclass
+class PlacedHelper:
+    helper: Helper
+    pattern: Pattern
+    role: str
+    params: dict[str, Any]
+    param_errors: dict[str, str]
+    contribution: Contribution
+    placement: Placement
+
+    @property
+    def container(self) -> dict[str, Any]:
+        return self.contribution.container
+
+    @property
+    def container_name(self) -> str:
+        return self.contribution.container.get("name", "")
+
+
+@dataclass
+class Rendering:
+    composition: Composition
+    helpers: list[PlacedHelper]
+    unknown_helpers: list[Helper]
+    pod_spec: dict[str, Any]
+    manifests: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def workload(self) -> dict[str, Any]:
+        return self.manifests[-1]
+
+    def init_containers(self) -> list[dict[str, Any]]:
+        return self.pod_spec.get("initContainers", [])
+
+    def containers(self) -> list[dict[str, Any]]:
+        return self.pod_spec.get("containers", [])
+
+
+def render(composition: Composition) -> list[dict[str, Any]]:
+    return build(composition).manifests
+
+
+def effective_role(pattern: Pattern, params: dict[str, Any]) -> str:
+    if pattern.role == Role.CUSTOM:
+        return str(params.get("role", "sidecar"))
+    return str(pattern.role)
+
+
+def place_helper(helper: Helper, pattern: Pattern, composition: Composition) -> PlacedHelper:
+    params, errors = pattern.clean_params(helper.params)
+    context = BuildContext(helper, params, composition.app, composition.workload.name)
+    contribution = pattern.build(context)
+    role = effective_role(pattern, params)
+    if contribution.init:
+        placement = Placement.INIT
+    elif helper.native_sidecar:
+        placement = Placement.NATIVE_SIDECAR
+    else:
+        placement = Placement.CONTAINER
+    return PlacedHelper(helper, pattern, role, params, errors, contribution, placement)
+
+
+def build(composition: Composition) -> Rendering:
+    placed, unknown = [], []
+    for helper in composition.helpers:
+        pattern = CATALOG.get(helper.pattern)
+        if pattern is None:
+            unknown.append(helper)
+        else:
+            placed.append(place_helper(helper, pattern, composition))
+    pod_spec = _pod_spec(composition, placed)
+    rendering = Rendering(composition, placed, unknown, pod_spec)
+    rendering.manifests = [*_companion_objects(composition, placed), _workload(composition, placed, pod_spec)]
+    return rendering
+
+
+def _pod_spec(composition: Composition, placed: list[PlacedHelper]) -> dict[str, Any]:
+    options = composition.options
+    spec: dict[str, Any] = {}
+    if options.share_process_namespace:
+        spec["shareProcessNamespace"] = True
+    if options.termination_grace_period_seconds is not None:
+        spec["terminationGracePeriodSeconds"] = options.termination_grace_period_seconds
+    init_containers = []
+    for item in placed:
+        if item.placement == Placement.INIT:
+            init_containers.append(copy.deepcopy(item.container))
+        elif item.placement == Placement.NATIVE_SIDECAR:
+            init_containers.append({**copy.deepcopy(item.container), "restartPolicy": "Always"})
+    if init_containers:
+        spec["initContainers"] = init_containers
+    beside = [copy.deepcopy(item.container) for item in placed if item.placement == Placement.CONTAINER]
+    spec["containers"] = [_app_container(composition, placed), *beside]
+    volumes = _unique_by_name([v for item in placed for v in item.contribution.volumes] + options.volumes)
+    if volumes:
+        spec["volumes"] = volumes
+    for key, value in options.extra.items():
+        spec.setdefault(key, copy.deepcopy(value))
+    return spec
+
+
+def _app_container(composition: Composition, placed: list[PlacedHelper]) -> dict[str, Any]:
+    app = composition.app
+    container: dict[str, Any] = {"name": app.name, "image": app.image}
+    command = list(app.command)
+    for item in placed:
+        if item.contribution.app_command:
+            command = list(item.contribution.app_command)
+    if command:
+        container["command"] = command
+    if app.args:
+        container["args"] = list(app.args)
+    env = _merge_unique(app.env, [e for item in placed for e in item.contribution.app_env], key="name")
+    if env:
+        container["env"] = env
+    if app.ports:
+        container["ports"] = copy.deepcopy(app.ports)
+    mounts = _merge_unique(
+        app.volume_mounts, [m for item in placed for m in item.contribution.app_mounts], key="mountPath"
+    )
+    if mounts:
+        container["volumeMounts"] = mounts
+    if app.resources:
+        container["resources"] = copy.deepcopy(app.resources)
+    for key, value in app.extra.items():
+        container.setdefault(key, copy.deepcopy(value))
+    return container
+
+
+def _merge_unique(own: list[dict], derived: list[dict], key: str) -> list[dict]:
+    """The app's own entries first; a derived entry is added unless one with the same key exists."""
+    merged = [copy.deepcopy(item) for item in own]
+    seen = {item.get(key) for item in merged if item.get(key)}
+    for item in derived:
+        if not item.get(key) or item.get(key) not in seen:
+            merged.append(copy.deepcopy(item))
+            seen.add(item.get(key))
+    return merged
+
+
+def _unique_by_name(items: list[dict]) -> list[dict]:
+    unique: dict[str, dict] = {}
+    for item in items:
+        unique.setdefault(item.get("name", ""), copy.deepcopy(item))
+    return list(unique.values())
+
+
+def _helpers_annotation(placed: list[PlacedHelper]) -> str:
+    entries = []
+    for item in placed:
+        if item.pattern.role == Role.CUSTOM:
+            params = {"role": item.params["role"]}
+        else:
+            defaults = item.pattern.defaults()
+            params = {k: v for k, v in item.params.items() if v != defaults.get(k)}
+        entries.append({"container": item.container_name, "pattern": item.pattern.id, "params": params})
+    return json.dumps(entries, separators=(",", ":"))
+
+
+def _pod_metadata(composition: Composition, placed: list[PlacedHelper]) -> dict[str, Any]:
+    workload = composition.workload
+    metadata: dict[str, Any] = {}
+    if workload.labels:
+        metadata["labels"] = dict(workload.labels)
+    annotations = dict(workload.annotations)
+    if placed:
+        annotations[HELPERS_ANNOTATION] = _helpers_annotation(placed)
+    if annotations:
+        metadata["annotations"] = annotations
+    return metadata
+
+
+def _workload(composition: Composition, placed: list[PlacedHelper], pod_spec: dict[str, Any]) -> dict[str, Any]:
+    workload = composition.workload
+    pod_metadata = _pod_metadata(composition, placed)
+    if workload.kind == "Pod":
+        metadata = {"name": workload.name, **_namespace(composition), **pod_metadata}
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": pod_spec}
+    metadata = {"name": workload.name, **_namespace(composition)}
+    if workload.labels:
+        metadata["labels"] = dict(workload.labels)
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata,
+        "spec": {
+            "replicas": workload.replicas,
+            "selector": {"matchLabels": dict(workload.labels)},
+            "template": {"metadata": pod_metadata, "spec": pod_spec},
+        },
+    }
+
+
+def _namespace(composition: Composition) -> dict[str, str]:
+    return {"namespace": composition.workload.namespace} if composition.workload.namespace else {}
+
+
+def _companion_objects(composition: Composition, placed: list[PlacedHelper]) -> list[dict[str, Any]]:
+    objects: dict[tuple[str, str], dict[str, Any]] = {}
+    # Objects that came with an import win over generated ones of the same name: nothing the user wrote is lost.
+    for extra in composition.extra_objects:
+        objects[(extra.get("kind", ""), extra.get("metadata", {}).get("name", ""))] = copy.deepcopy(extra)
+    for item in placed:
+        for generated in item.contribution.config_maps:
+            key = ("ConfigMap", generated["metadata"]["name"])
+            objects.setdefault(key, _with_namespace(composition, generated))
+    ordered = sorted(objects.values(), key=lambda o: (o.get("kind", ""), o.get("metadata", {}).get("name", "")))
+    service = _service(composition, placed)
+    return [*ordered, service] if service else ordered
+
+
+def _with_namespace(composition: Composition, manifest: dict[str, Any]) -> dict[str, Any]:
+    manifest = copy.deepcopy(manifest)
+    manifest["metadata"] = {"name": manifest["metadata"]["name"], **_namespace(composition)}
+    return manifest
+
+
+def _service(composition: Composition, placed: list[PlacedHelper]) -> dict[str, Any] | None:
+    service = composition.options.service
+    if not service.enabled:
+        return None
+    ports = _merge_unique(service.ports, [p for item in placed for p in item.contribution.service_ports], key="name")
+    spec: dict[str, Any] = {"type": service.type, "selector": dict(composition.workload.labels), "ports": ports}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": composition.workload.name, **_namespace(composition)},
+        "spec": spec,
+    }

@@ -1,0 +1,252 @@
+"""The JSON/YAML API (docs/api.md). Every error is a 4xx JSON body; nothing is saved on failure."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from composer.domain import edits
+from composer.domain.importer import ManifestImportError, import_manifests
+from composer.domain.model import Composition, CompositionError
+from composer.domain.patterns import CATALOG
+from composer.domain.preview import preview
+from composer.domain.schema import resolve_version
+from composer.domain.yamlio import YamlError, load_documents
+from composer.models import SavedComposition
+
+JSON_TYPES = ("application/json",)
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, errors: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.errors = status, message, errors or {}
+
+    def response(self) -> JsonResponse:
+        body: dict[str, Any] = {"error": self.message}
+        if self.errors:
+            body["errors"] = self.errors
+        return JsonResponse(body, status=self.status)
+
+
+def api_view(*methods: str) -> Callable:
+    """Allows only `methods`; turns every user error into a JSON 4xx.
+
+    The API is exempt from the CSRF token because it accepts only JSON and YAML
+    bodies: a browser cannot send those cross-site without a CORS preflight.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                response = ApiError(405, f"method {request.method} not allowed here").response()
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                return view(request, *args, **kwargs)
+            except ApiError as error:
+                return error.response()
+            except CompositionError as error:
+                return ApiError(400, "invalid composition", error.errors).response()
+            except edits.EditError as error:
+                return ApiError(400, str(error), error.errors).response()
+
+        return wrapper
+
+    return decorate
+
+
+def _content_type(request: HttpRequest) -> str:
+    return request.content_type.split(";")[0].strip().lower()
+
+
+def _json_body(request: HttpRequest) -> Any:
+    if _content_type(request) not in JSON_TYPES:
+        raise ApiError(415, "send the body as JSON with Content-Type: application/json")
+    try:
+        return json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ApiError(400, f"the body is not valid JSON: {error}") from None
+
+
+def _json_object(request: HttpRequest) -> dict[str, Any]:
+    body = _json_body(request)
+    if not isinstance(body, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return body
+
+
+def _saved(pk: int) -> SavedComposition:
+    try:
+        return SavedComposition.objects.get(pk=pk)
+    except SavedComposition.DoesNotExist:
+        raise ApiError(404, f"no composition with id {pk}") from None
+
+
+def _summary(saved: SavedComposition) -> dict[str, Any]:
+    return {"id": saved.pk, "name": saved.name, "revision": saved.revision, "updated": saved.updated.isoformat()}
+
+
+def _detail(saved: SavedComposition, status: int = 200, **extra: Any) -> JsonResponse:
+    return JsonResponse({**_summary(saved), "composition": saved.data, **extra}, status=status)
+
+
+def _kubernetes_version(request: HttpRequest) -> str:
+    version = request.GET.get("kubernetes_version") or settings.PODSTUDIO_KUBERNETES_VERSION
+    try:
+        resolve_version(version)
+    except ValueError:
+        raise ApiError(400, f"kubernetes_version {version!r} is not a version such as 1.33") from None
+    return version
+
+
+@api_view("GET")
+def patterns(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"patterns": [pattern.as_dict() for pattern in CATALOG.values()]})
+
+
+@api_view("GET", "POST")
+def compositions(request: HttpRequest) -> JsonResponse:
+    if request.method == "GET":
+        return JsonResponse({"compositions": [_summary(s) for s in SavedComposition.objects.all()]})
+    composition = Composition.from_dict(_json_object(request))
+    _check_patterns(composition)
+    return _detail(SavedComposition.create(composition), status=201)
+
+
+def _check_patterns(composition: Composition) -> None:
+    errors = {}
+    for index, helper in enumerate(composition.helpers):
+        pattern = CATALOG.get(helper.pattern)
+        if pattern is None:
+            errors[f"helpers[{index}].pattern"] = f"unknown pattern {helper.pattern!r}"
+            continue
+        for name, message in pattern.clean_params(helper.params)[1].items():
+            errors[f"helpers[{index}].params.{name}"] = message
+    if errors:
+        raise ApiError(400, "invalid composition", errors)
+
+
+@api_view("POST")
+def import_composition(request: HttpRequest) -> JsonResponse:
+    if _content_type(request) not in YAML_TYPES:
+        raise ApiError(415, "send the manifests as YAML with Content-Type: application/yaml")
+    try:
+        documents = load_documents(request.body.decode("utf-8"))
+        result = import_manifests(documents)
+    except UnicodeDecodeError:
+        raise ApiError(400, "the body is not UTF-8 text") from None
+    except YamlError as error:
+        raise ApiError(400, str(error), _yaml_position(error)) from None
+    except ManifestImportError as error:
+        raise ApiError(400, str(error)) from None
+    saved = SavedComposition.create(result.composition, message="imported from YAML")
+    return _detail(saved, status=201, warnings=result.warnings)
+
+
+def _yaml_position(error: YamlError) -> dict[str, str]:
+    if error.line is None:
+        return {}
+    return {"line": str(error.line), "column": str(error.column)}
+
+
+@api_view("GET", "PUT", "DELETE")
+def composition(request: HttpRequest, pk: int) -> HttpResponse:
+    saved = _saved(pk)
+    if request.method == "DELETE":
+        saved.delete()
+        return HttpResponse(status=204)
+    if request.method == "PUT":
+        replacement = Composition.from_dict(_json_object(request))
+        _check_patterns(replacement)
+        saved.record(replacement, "replaced through the API")
+    return _detail(saved)
+
+
+@api_view("GET")
+def manifest(request: HttpRequest, pk: int) -> HttpResponse:
+    saved = _saved(pk)
+    result = preview(saved.composition(), _kubernetes_version(request))
+    response = HttpResponse(result.yaml_text, content_type="application/yaml; charset=utf-8")
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="{saved.composition().workload.name}.yaml"'
+    return response
+
+
+@api_view("GET")
+def problems(request: HttpRequest, pk: int) -> JsonResponse:
+    result = preview(_saved(pk).composition(), _kubernetes_version(request))
+    return JsonResponse({
+        "kubernetes_version": _kubernetes_version(request),
+        "errors": result.error_count,
+        "problems": [p.as_dict() for p in result.problems],
+    })
+
+
+@api_view("POST")
+def helpers(request: HttpRequest, pk: int) -> JsonResponse:
+    saved = _saved(pk)
+    body = _json_object(request)
+    unknown = set(body) - {"pattern", "params", "position", "native_sidecar"}
+    if unknown:
+        raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))}")
+    if not isinstance(body.get("pattern"), str):
+        raise ApiError(400, "pattern is required", {"pattern": "a pattern id from /api/v1/patterns"})
+    position = body.get("position")
+    if position is not None and (not isinstance(position, int) or isinstance(position, bool)):
+        raise ApiError(400, "position must be a whole number", {"position": "a whole number"})
+    current = saved.composition()
+    helper = edits.add_helper(current, body["pattern"], body.get("params"), position)
+    if body.get("native_sidecar"):
+        edits.set_native_sidecar(current, helper.id, True)
+    saved.record(current, f"added {helper.pattern}")
+    return _detail(saved, status=201, helper={"id": helper.id, "pattern": helper.pattern})
+
+
+@api_view("PATCH", "DELETE")
+def helper(request: HttpRequest, pk: int, helper_id: str) -> HttpResponse:
+    saved = _saved(pk)
+    current = saved.composition()
+    if request.method == "DELETE":
+        _index, removed = edits.remove_helper(current, helper_id)
+        saved.record(current, f"removed {removed.pattern}")
+        return _detail(saved)
+    body = _json_object(request)
+    unknown = set(body) - {"params", "native_sidecar", "position"}
+    if unknown:
+        raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))}")
+    if "params" in body:
+        if not isinstance(body["params"], dict):
+            raise ApiError(400, "params must be an object")
+        edits.update_params(current, helper_id, body["params"])
+    if "native_sidecar" in body:
+        if not isinstance(body["native_sidecar"], bool):
+            raise ApiError(400, "native_sidecar must be true or false")
+        edits.set_native_sidecar(current, helper_id, body["native_sidecar"])
+    if "position" in body:
+        if not isinstance(body["position"], int) or isinstance(body["position"], bool):
+            raise ApiError(400, "position must be a whole number")
+        edits.move_helper(current, helper_id, body["position"])
+    saved.record(current, f"edited helper {helper_id}")
+    return _detail(saved)
+
+
+@api_view("POST")
+def helper_order(request: HttpRequest, pk: int) -> JsonResponse:
+    saved = _saved(pk)
+    order = _json_object(request).get("order")
+    if not isinstance(order, list) or not all(isinstance(item, str) for item in order):
+        raise ApiError(400, "order must be a list of helper ids", {"order": "a list of helper ids"})
+    current = saved.composition()
+    edits.reorder_helpers(current, order)
+    saved.record(current, "reordered helpers")
+    return _detail(saved)

@@ -1,0 +1,96 @@
+"""Full pages: home (saved compositions, import, examples gallery), the composer, history."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from composer.domain.examples import EXAMPLES, EXAMPLES_BY_ID
+from composer.domain.importer import ManifestImportError, import_manifests
+from composer.domain.model import Composition
+from composer.domain.yamlio import MAX_YAML_BYTES, YamlError, load_documents
+from composer.models import SavedComposition
+from composer.views.htmx import HtmxHttpRequest
+from composer.views.workspace import get_saved, workspace_context
+
+
+@require_GET
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, "composer/home.html", {
+        "compositions": SavedComposition.objects.all(),
+        "examples": EXAMPLES,
+    })
+
+
+@require_POST
+def new_composition(request: HtmxHttpRequest) -> HttpResponse:
+    return redirect(SavedComposition.create(Composition()))
+
+
+@require_POST
+def open_example(request: HtmxHttpRequest, example_id: str) -> HttpResponse:
+    example = EXAMPLES_BY_ID.get(example_id)
+    if example is None:
+        return render(request, "composer/home.html", {
+            "compositions": SavedComposition.objects.all(),
+            "examples": EXAMPLES,
+            "error": f"There is no example called '{example_id}'.",
+        }, status=404)
+    return redirect(SavedComposition.create(example.build(), message=f"from example '{example.title}'"))
+
+
+@require_POST
+def duplicate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    return redirect(get_saved(pk).duplicate())
+
+
+@require_http_methods(["GET", "POST"])
+def delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation; POST deletes."""
+    saved = get_saved(pk)
+    if request.method == "POST":
+        saved.delete()
+        return redirect("composer:home")
+    return render(request, "composer/delete.html", {"saved": saved})
+
+
+@require_http_methods(["GET", "POST"])
+def import_yaml(request: HtmxHttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "composer/import.html", {})
+    text = request.POST.get("yaml", "")
+    upload = request.FILES.get("file")
+    try:
+        if upload is not None:
+            if upload.size > MAX_YAML_BYTES:
+                raise YamlError(f"the file is {upload.size:,} bytes; the limit is {MAX_YAML_BYTES:,} bytes")
+            text = upload.read().decode("utf-8")
+        if not text.strip():
+            raise YamlError("paste YAML or choose a file")
+        result = import_manifests(load_documents(text))
+    except UnicodeDecodeError:
+        return _import_failed(request, text="", message="The file is not UTF-8 text.")
+    except (YamlError, ManifestImportError) as error:
+        return _import_failed(request, text, str(error), getattr(error, "line", None))
+    saved = SavedComposition.create(result.composition, message="imported from YAML")
+    if result.warnings:
+        request.session[f"import-warnings-{saved.pk}"] = result.warnings
+    return redirect(saved)
+
+
+def _import_failed(request: HtmxHttpRequest, text: str, message: str, line: int | None = None) -> HttpResponse:
+    return render(request, "composer/import.html", {"yaml": text, "error": message, "error_line": line}, status=400)
+
+
+@require_GET
+def composition(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    saved = get_saved(pk)
+    warnings = request.session.pop(f"import-warnings-{saved.pk}", [])
+    return render(request, "composer/composer.html", workspace_context(saved, import_warnings=warnings))
+
+
+@require_GET
+def history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    saved = get_saved(pk)
+    return render(request, "composer/history.html", {"saved": saved, "revisions": saved.revisions.all()[:200]})

@@ -1,0 +1,220 @@
+"""htmx fragments: every edit on the composer page, saved at once (autosave).
+
+Structural edits (add, remove, reorder, native sidecar, undo) return the whole
+workspace; field edits return the preview and the messages beside the fields, so
+the form a user is typing in is never replaced under their fingers.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from composer import forms
+from composer.domain import edits
+from composer.domain.model import Composition
+from composer.domain.patterns import get_pattern
+from composer.domain.patterns.base import ParamKind, Pattern
+from composer.domain.preview import preview
+from composer.domain.yamlio import YamlError, load_documents
+from composer.models import SavedComposition
+from composer.views.htmx import HtmxHttpRequest
+from composer.views.workspace import get_saved, helper_cards, render_after_field_edit, render_workspace
+
+APP_FIELDS = ["name", "image", "command", "args", "env", "ports", "volume_mounts"]
+POD_FIELDS = [
+    "kind", "name", "namespace", "labels", "replicas", "termination_grace_period_seconds", "service_type",
+    "service_ports",
+]
+
+
+def _edit_failed(request: HtmxHttpRequest, saved: SavedComposition, error: edits.EditError) -> HttpResponse:
+    response = render_workspace(request, saved, notice=_message(error), notice_is_error=True)
+    response.status_code = 422
+    return response
+
+
+def _message(error: edits.EditError) -> str:
+    details = "; ".join(f"{field}: {message}" for field, message in error.errors.items())
+    return f"{error}: {details}" if details else str(error)
+
+
+@require_POST
+def add_helper(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    saved = get_saved(pk)
+    composition = saved.composition()
+    position = request.POST.get("position", "")
+    try:
+        helper = edits.add_helper(
+            composition, request.POST.get("pattern", ""), None, int(position) if position.isdigit() else None
+        )
+    except edits.EditError as error:
+        return _edit_failed(request, saved, error)
+    saved.record(composition, f"added {helper.pattern}")
+    title = get_pattern(helper.pattern).title
+    return render_workspace(request, saved, notice=f"Added {title}.", opened=helper.id)
+
+
+@require_POST
+def remove_helper(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
+    saved = get_saved(pk)
+    composition = saved.composition()
+    before = saved.revision
+    try:
+        _index, removed = edits.remove_helper(composition, helper_id)
+    except edits.EditError as error:
+        return _edit_failed(request, saved, error)
+    saved.record(composition, f"removed {removed.pattern}")
+    return render_workspace(
+        request, saved, notice=f"Removed {get_pattern(removed.pattern).title}.", undo_revision=before
+    )
+
+
+@require_POST
+def move_helper(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
+    """Moves a helper one step earlier or later in the run order (the keyboard alternative to dragging)."""
+    saved = get_saved(pk)
+    composition = saved.composition()
+    try:
+        helper = edits.find_helper(composition, helper_id)
+        order = _sequence_aware_order(composition, helper_id, request.POST.get("direction", ""))
+        edits.reorder_helpers(composition, order)
+    except edits.EditError as error:
+        return _edit_failed(request, saved, error)
+    saved.record(composition, f"moved {helper.pattern}")
+    return render_workspace(request, saved, focus=f"move-{request.POST.get('direction')}-{helper_id}")
+
+
+def _sequence_aware_order(composition: Composition, helper_id: str, direction: str) -> list[str]:
+    """Swaps the helper with its neighbour among the helpers shown in the same list."""
+    if direction not in ("up", "down"):
+        raise edits.EditError("direction must be up or down")
+    sequence, beside = helper_cards(preview(composition))
+    for cards in (sequence, beside):
+        ids = [card.id for card in cards]
+        if helper_id in ids:
+            index = ids.index(helper_id)
+            other = index - 1 if direction == "up" else index + 1
+            if not 0 <= other < len(ids):
+                raise edits.EditError(f"'{helper_id}' is already {'first' if direction == 'up' else 'last'}")
+            order = [h.id for h in composition.helpers]
+            a, b = order.index(ids[index]), order.index(ids[other])
+            order[a], order[b] = order[b], order[a]
+            return order
+    raise edits.EditError(f"no helper '{helper_id}' in this composition")
+
+
+@require_POST
+def reorder_helpers(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The init sequence after a drag: the listed helpers take the places the sequence had."""
+    saved = get_saved(pk)
+    composition = saved.composition()
+    dragged = request.POST.getlist("order")
+    current = [h.id for h in composition.helpers]
+    slots = [index for index, helper_id in enumerate(current) if helper_id in dragged]
+    if sorted(dragged) != sorted(current[i] for i in slots) or len(slots) != len(dragged):
+        return _edit_failed(request, saved, edits.EditError("the order names unknown or repeated helpers"))
+    for slot, helper_id in zip(slots, dragged, strict=True):
+        current[slot] = helper_id
+    edits.reorder_helpers(composition, current)
+    saved.record(composition, "reordered helpers")
+    return render_workspace(request, saved)
+
+
+@require_POST
+def native_sidecar(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
+    saved = get_saved(pk)
+    composition = saved.composition()
+    native = request.POST.get("native_sidecar") == "on"
+    try:
+        edits.set_native_sidecar(composition, helper_id, native)
+    except edits.EditError as error:
+        return _edit_failed(request, saved, error)
+    saved.record(composition, f"{'made' if native else 'unmade'} {helper_id} a native sidecar")
+    return render_workspace(request, saved, focus=f"native-{helper_id}")
+
+
+def _params_from_post(pattern: Pattern, post) -> tuple[dict, dict[str, str]]:
+    params, errors = {}, {}
+    for param in pattern.params:
+        if param.kind == ParamKind.BOOL:
+            params[param.name] = post.get(param.name) == "on"
+        elif param.kind == ParamKind.OBJECT:
+            try:
+                documents = load_documents(post.get(param.name, ""))
+            except YamlError as error:
+                errors[param.name] = str(error)
+                continue
+            if len(documents) != 1:
+                errors[param.name] = "write one YAML mapping (a container spec)"
+                continue
+            params[param.name] = documents[0]
+        elif param.name in post:
+            params[param.name] = post[param.name]
+    return params, errors
+
+
+@require_POST
+def helper_params(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
+    saved = get_saved(pk)
+    composition = saved.composition()
+    try:
+        helper = edits.find_helper(composition, helper_id)
+    except edits.EditError as error:
+        return _edit_failed(request, saved, error)
+    pattern = get_pattern(helper.pattern)
+    fields = [param.name for param in pattern.params]
+    params, errors = _params_from_post(pattern, request.POST)
+    if not errors:
+        try:
+            edits.update_params(composition, helper_id, params)
+        except edits.EditError as error:
+            errors = error.errors or {"": str(error)}
+    if not errors:
+        saved.record(composition, f"edited {pattern.title}")
+    response = render_after_field_edit(request, saved, f"helper-{helper_id}", fields, errors)
+    if errors:
+        response.status_code = 422
+    return response
+
+
+@require_POST
+def app_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    saved = get_saved(pk)
+    try:
+        composition = forms.apply_app_form(saved.composition(), request.POST)
+    except forms.FormErrors as error:
+        response = render_after_field_edit(request, saved, "app", APP_FIELDS, error.errors)
+        response.status_code = 422
+        return response
+    saved.record(composition, "edited the app container")
+    return render_after_field_edit(request, saved, "app", APP_FIELDS, {})
+
+
+@require_POST
+def pod_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    saved = get_saved(pk)
+    try:
+        composition = forms.apply_pod_form(saved.composition(), request.POST)
+    except forms.FormErrors as error:
+        response = render_after_field_edit(request, saved, "pod", POD_FIELDS, error.errors)
+        response.status_code = 422
+        return response
+    saved.record(composition, "edited the Pod settings")
+    return render_after_field_edit(request, saved, "pod", POD_FIELDS, {})
+
+
+@require_POST
+def restore(request: HtmxHttpRequest, pk: int, number: int) -> HttpResponse:
+    """Undo and history restore: the chosen revision becomes the newest one."""
+    saved = get_saved(pk)
+    if not saved.revisions.filter(number=number).exists():
+        return _edit_failed(request, saved, edits.EditError(f"revision {number} is no longer kept"))
+    saved.restore(number)
+    if request.htmx:
+        if request.POST.get("from") == "history":
+            return HttpResponseClientRedirect(saved.get_absolute_url())
+        return render_workspace(request, saved, notice=f"Restored revision {number}.")
+    return redirect(saved)

@@ -1,0 +1,140 @@
+"""What the composer page shows: palette, canvas and preview, built from one saved composition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from composer import forms
+from composer.domain.patterns import patterns_by_role
+from composer.domain.patterns.base import Param, ParamKind
+from composer.domain.preview import Preview, preview
+from composer.domain.render import PlacedHelper, Placement
+from composer.domain.yamlio import dump_documents
+from composer.highlight import highlight_yaml
+from composer.models import SavedComposition
+from composer.picture import pod_picture
+
+
+@dataclass
+class ParamField:
+    param: Param
+    value: Any
+    input_id: str
+
+    @property
+    def text(self) -> str:
+        """The value as the form shows it."""
+        kind, value = self.param.kind, self.value
+        if value is None:
+            return ""
+        if kind == ParamKind.LIST:
+            return "\n".join(value)
+        if kind == ParamKind.MAP:
+            return forms.format_pairs(value)
+        if kind == ParamKind.OBJECT:
+            return dump_documents([value]).strip()
+        return str(value)
+
+    @property
+    def widget(self) -> str:
+        kind = self.param.kind
+        if kind == ParamKind.BOOL:
+            return "checkbox"
+        if kind == ParamKind.CHOICE:
+            return "select"
+        if kind in (ParamKind.TEXT, ParamKind.LIST, ParamKind.MAP, ParamKind.OBJECT):
+            return "textarea"
+        if kind in (ParamKind.INT, ParamKind.PORT):
+            return "number"
+        return "text"
+
+
+@dataclass
+class HelperCard:
+    placed: PlacedHelper
+    position: int  # in the composition's helper list
+    sequence_number: int | None  # place in the init sequence, if it is in it
+    fields: list[ParamField]
+
+    @property
+    def id(self) -> str:
+        return self.placed.helper.id
+
+    @property
+    def in_sequence(self) -> bool:
+        return self.placed.placement in (Placement.INIT, Placement.NATIVE_SIDECAR)
+
+
+def helper_cards(result: Preview) -> tuple[list[HelperCard], list[HelperCard]]:
+    """(init sequence in run order, helpers beside the app)."""
+    sequence, beside = [], []
+    for position, placed in enumerate(result.rendering.helpers):
+        fields = [
+            ParamField(param, placed.params.get(param.name), f"{placed.helper.id}-{param.name}")
+            for param in placed.pattern.params
+        ]
+        card = HelperCard(placed, position, None, fields)
+        if card.in_sequence:
+            card.sequence_number = len(sequence) + 1
+            sequence.append(card)
+        else:
+            beside.append(card)
+    return sequence, beside
+
+
+def get_saved(pk: int) -> SavedComposition:
+    return get_object_or_404(SavedComposition, pk=pk)
+
+
+def workspace_context(saved: SavedComposition, **extra: Any) -> dict[str, Any]:
+    composition = saved.composition()
+    result = preview(composition, settings.PODSTUDIO_KUBERNETES_VERSION)
+    sequence, beside = helper_cards(result)
+    app = composition.app
+    return {
+        "saved": saved,
+        "composition": composition,
+        "preview": result,
+        "yaml_html": highlight_yaml(result.yaml_text),
+        "picture": pod_picture(result.rendering),
+        "palette": patterns_by_role(),
+        "sequence": sequence,
+        "beside": beside,
+        "app_text": {
+            "command": "\n".join(app.command),
+            "args": "\n".join(app.args),
+            "env": forms.format_env(app.env),
+            "ports": forms.format_ports(app.ports),
+            "volume_mounts": forms.format_mounts(app.volume_mounts),
+        },
+        "pod_text": {
+            "labels": forms.format_pairs(composition.workload.labels),
+            "service_ports": forms.format_service_ports(composition.options.service.ports),
+        },
+        "derived_app_command": next(
+            (h.contribution.app_command for h in result.rendering.helpers if h.contribution.app_command), None
+        ),
+        **extra,
+    }
+
+
+def render_workspace(request: HttpRequest, saved: SavedComposition, **extra: Any) -> HttpResponse:
+    return render(request, "composer/_workspace.html", workspace_context(saved, **extra))
+
+
+def render_after_field_edit(
+    request: HttpRequest, saved: SavedComposition, form_id: str, fields: list[str], errors: dict[str, str]
+) -> HttpResponse:
+    """The preview, plus the messages beside every field of the edited form (cleared ones too)."""
+    context = workspace_context(saved)
+    context.update({
+        "form_id": form_id,
+        "field_errors": [(f, errors.get(f, "")) for f in fields],
+        "field_errors_present": bool(errors),
+    })
+    return render(request, "composer/_after_field_edit.html", context)

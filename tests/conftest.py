@@ -1,0 +1,4 @@
+pytest_plugins = [
+    "tests.support.apiserver_fixtures",
+    "tests.support.browser",
+]

@@ -1,0 +1,104 @@
+"""Hypothesis strategies for compositions, and the equivalence the round-trip tests use."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from hypothesis import strategies as st
+
+from composer.domain import edits
+from composer.domain.model import AppContainer, Composition, PodOptions, ServiceExposure, Workload
+from composer.domain.patterns import CATALOG
+from composer.domain.patterns.base import Param, ParamKind
+
+names = st.from_regex(r"[a-z][a-z0-9]{0,8}(-[a-z0-9]{1,4})?", fullmatch=True)
+paths = st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True), min_size=1, max_size=3).map(
+    lambda parts: "/" + "/".join(parts)
+)
+texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=20).filter(
+    lambda s: s.strip() == s
+)
+images = st.sampled_from(["nginx:1.27", "busybox:1.36", "alpine:3.20", "registry.example.com/team/app:2.0.1"])
+
+
+def _param_values(param: Param) -> st.SearchStrategy[Any]:
+    kind = param.kind
+    if kind == ParamKind.NAME:
+        return names
+    if kind == ParamKind.IMAGE:
+        return images
+    if kind == ParamKind.PATH:
+        return paths
+    if kind in (ParamKind.INT, ParamKind.PORT):
+        return st.integers(1, 65535)
+    if kind == ParamKind.BOOL:
+        return st.booleans()
+    if kind == ParamKind.CHOICE:
+        return st.sampled_from(param.choices)
+    if kind == ParamKind.LIST:
+        return st.lists(texts, min_size=1, max_size=3)
+    if kind == ParamKind.MAP:
+        return st.dictionaries(st.from_regex(r"[a-z][a-z.]{0,8}", fullmatch=True), texts, min_size=1, max_size=3)
+    if kind == ParamKind.TEXT:
+        return st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=60).map(
+            lambda s: s or "x"
+        )
+    if kind == ParamKind.OBJECT:
+        return st.fixed_dictionaries({"name": names, "image": images})
+    return texts.filter(lambda s: "\n" not in s)
+
+
+@st.composite
+def helper_specs(draw: st.DrawFn) -> tuple[str, dict[str, Any], bool]:
+    pattern = CATALOG[draw(st.sampled_from(sorted(CATALOG)))]
+    overridden = draw(st.lists(st.sampled_from([p.name for p in pattern.params]), unique=True, max_size=3))
+    params = {name: draw(_param_values(pattern.param(name))) for name in overridden}
+    native = pattern.can_be_native_sidecar and draw(st.booleans())
+    return pattern.id, params, native
+
+
+@st.composite
+def compositions(draw: st.DrawFn) -> Composition:
+    name = draw(names)
+    kind = draw(st.sampled_from(["Pod", "Deployment"]))
+    composition = Composition(
+        workload=Workload(kind=kind, name=name, labels={"app": name}, replicas=draw(st.integers(0, 5))),
+        app=AppContainer(
+            name="app",
+            image=draw(images),
+            env=[{"name": "MODE", "value": draw(texts)}] if draw(st.booleans()) else [],
+            ports=[{"name": "http", "containerPort": draw(st.integers(1, 65535))}] if draw(st.booleans()) else [],
+        ),
+        options=PodOptions(
+            share_process_namespace=draw(st.booleans()),
+            service=ServiceExposure(
+                enabled=draw(st.booleans()), ports=[{"name": "web", "port": 80, "targetPort": "http"}]
+            ),
+        ),
+    )
+    for pattern_id, params, native in draw(st.lists(helper_specs(), max_size=5)):
+        try:
+            helper = edits.add_helper(composition, pattern_id, params)
+        except edits.EditError:
+            continue
+        if native and not (pattern_id == "custom" and params.get("role") == "init"):
+            edits.set_native_sidecar(composition, helper.id, True)
+    return composition
+
+
+def canonical(composition: Composition) -> dict[str, Any]:
+    """The composition with every helper's parameters cleaned and defaulted: equal means the same."""
+    data = copy.deepcopy(composition.to_dict())
+    # A draft keeps settings the manifests cannot carry (a disabled Service's ports, a Pod's replicas).
+    if not data["options"]["service"]["enabled"]:
+        data["options"]["service"] = {"enabled": False}
+    if data["workload"]["kind"] == "Pod":
+        data["workload"]["replicas"] = 1
+    for helper in data["helpers"]:
+        pattern = CATALOG[helper["pattern"]]
+        helper["params"] = pattern.clean_params(helper["params"])[0]
+        if not pattern.can_be_native_sidecar or helper["params"].get("role") == "init":
+            helper["native_sidecar"] = False
+        del helper["id"]
+    return data
