@@ -90,7 +90,7 @@ def bench_edit(runs=150) -> list[str]:
 
     from composer.models import SavedComposition
 
-    client = Client()
+    client = Client(HTTP_HOST="localhost")
     saved = SavedComposition.create(composition_with(10))
     helper_id = saved.composition().helpers[0].id
     url = f"/c/{saved.pk}/helpers/{helper_id}/params"

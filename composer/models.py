@@ -7,8 +7,9 @@ from django.urls import reverse
 
 from composer.domain.model import Composition
 
-# Autosave writes a revision per edit; older ones beyond this are pruned.
+# Autosave writes a revision per edit; older ones beyond this are pruned, in batches.
 REVISIONS_KEPT = 200
+PRUNE_EVERY = 50
 
 
 class SavedComposition(models.Model):
@@ -45,8 +46,8 @@ class SavedComposition(models.Model):
             self.revision += 1
             self.save()
             revision = self.revisions.create(number=self.revision, data=self.data, message=message)
-            stale = self.revisions.order_by("-number").values_list("pk", flat=True)[REVISIONS_KEPT:]
-            Revision.objects.filter(pk__in=list(stale)).delete()
+            if self.revision % PRUNE_EVERY == 0:
+                self.revisions.filter(number__lte=self.revision - REVISIONS_KEPT).delete()
         return revision
 
     def restore(self, number: int) -> Revision:
@@ -71,3 +72,50 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.composition.name} r{self.number}"
+
+
+class DeployRecord(models.Model):
+    """One attempt to deploy, dry-run or undeploy a composition, whatever its outcome."""
+
+    class Action(models.TextChoices):
+        DEPLOY = "deploy", "Deploy"
+        DRY_RUN = "dry-run", "Dry run"
+        UNDEPLOY = "undeploy", "Undeploy"
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        PARTIAL = "partial", "Partly applied"
+
+    composition = models.ForeignKey(
+        SavedComposition, on_delete=models.SET_NULL, null=True, blank=True, related_name="deploys"
+    )
+    composition_name = models.CharField(max_length=200)
+    revision = models.PositiveIntegerField()
+    action = models.CharField(max_length=10, choices=Action.choices)
+    context = models.CharField(max_length=253)
+    namespace = models.CharField(max_length=63)
+    user = models.CharField(max_length=150)
+    # Exactly what was sent (or, for an undeploy, what was deleted).
+    manifest_yaml = models.TextField()
+    force = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    message = models.TextField(blank=True)
+    error_kind = models.CharField(max_length=20, blank=True)
+    results = models.JSONField(default=list)
+    # The deploy an undeploy removed.
+    undeploy_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.composition_name} r{self.revision} to {self.context}/{self.namespace}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("composer:deployment", args=[self.pk])
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome == self.Outcome.SUCCEEDED

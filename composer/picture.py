@@ -3,7 +3,7 @@
 Pure Python (neither Django nor Kubernetes): `pod_picture(rendering)` turns a
 `composer.domain.render.Rendering` into positioned boxes, pills, tags, lines and
 labels (all integer coordinates), plus a plain-text description for screen readers.
-`templates/composer/_pod_picture.html` only draws what this module computes.
+`composer.picture_svg.render_svg` only draws what this module computes.
 
 Top to bottom:
 

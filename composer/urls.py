@@ -1,6 +1,6 @@
 from django.urls import path
 
-from composer.views import api, pages, partials
+from composer.views import api, deploy, pages, partials
 
 app_name = "composer"
 
@@ -23,6 +23,13 @@ urlpatterns = [
     path("c/<int:pk>/app", partials.app_settings, name="app-settings"),
     path("c/<int:pk>/pod", partials.pod_settings, name="pod-settings"),
     path("c/<int:pk>/revisions/<int:number>/restore", partials.restore, name="restore"),
+    # deploy
+    path("c/<int:pk>/deploy", deploy.deploy, name="deploy"),
+    path("c/<int:pk>/deploy/namespaces", deploy.namespaces, name="namespaces"),
+    path("deployments/", deploy.history, name="deployments"),
+    path("deployments/<int:pk>/", deploy.detail, name="deployment"),
+    path("deployments/<int:pk>/redeploy", deploy.redeploy, name="redeploy"),
+    path("deployments/<int:pk>/undeploy", deploy.undeploy, name="undeploy"),
     # JSON / YAML API (docs/api.md)
     path("api/v1/patterns", api.patterns, name="api-patterns"),
     path("api/v1/compositions", api.compositions, name="api-compositions"),
@@ -33,4 +40,9 @@ urlpatterns = [
     path("api/v1/compositions/<int:pk>/helpers", api.helpers, name="api-helpers"),
     path("api/v1/compositions/<int:pk>/helpers/order", api.helper_order, name="api-helper-order"),
     path("api/v1/compositions/<int:pk>/helpers/<str:helper_id>", api.helper, name="api-helper"),
+    path("api/v1/compositions/<int:pk>/deploy", api.deploy, name="api-deploy"),
+    path("api/v1/compositions/<int:pk>/diff", api.diff, name="api-diff"),
+    path("api/v1/contexts", api.contexts, name="api-contexts"),
+    path("api/v1/deployments", api.deployments, name="api-deployments"),
+    path("api/v1/deployments/<int:pk>", api.deployment, name="api-deployment"),
 ]

@@ -102,6 +102,8 @@ class ObjectDiff:
     namespace: str | None
     is_new: bool
     diff: str
+    # Why the server would refuse this change as it is (immutable fields, a conflict), if it would.
+    refusal: str = ""
 
     @property
     def changed(self) -> bool:
@@ -168,11 +170,28 @@ def diff_manifests(
     diffs = []
     for target in targets:
         live = _get_live(connection, target)
-        _, proposed = _server_side_apply(connection, target, dry_run=True, force=force)
-        diffs.append(
-            ObjectDiff(target.kind, target.name, target.namespace, live is None, _yaml_diff(target, live, proposed))
-        )
+        refusal = ""
+        try:
+            _, proposed = _server_side_apply(connection, target, dry_run=True, force=force)
+        except ClusterError as error:
+            if error.kind not in ("immutable", "conflict") or live is None:
+                raise
+            # Still show what the change is, and why the server would not take it as it is.
+            proposed, refusal = _overlay(live, target.manifest), error.message
+        diff = _yaml_diff(target, live, proposed)
+        diffs.append(ObjectDiff(target.kind, target.name, target.namespace, live is None, diff, refusal))
     return diffs
+
+
+def _overlay(live: dict[str, Any], manifest: dict[str, Any]) -> dict[str, Any]:
+    """Roughly what an apply would leave: the manifest's fields over the live object's."""
+    merged = copy.deepcopy(live)
+    for key, value in manifest.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _overlay(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
 
 
 def delete_objects(context: str | None, namespace: str, refs: Iterable[tuple[str, str, str]]) -> list[ObjectResult]:

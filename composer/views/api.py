@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from composer import cluster, deploys
 from composer.domain import edits
 from composer.domain.importer import ManifestImportError, import_manifests
 from composer.domain.model import Composition, CompositionError
@@ -18,7 +19,8 @@ from composer.domain.patterns import CATALOG
 from composer.domain.preview import preview
 from composer.domain.schema import resolve_version
 from composer.domain.yamlio import YamlError, load_documents
-from composer.models import SavedComposition
+from composer.models import DeployRecord, SavedComposition
+from composer.views.deploy import user_name
 
 JSON_TYPES = ("application/json",)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
@@ -250,3 +252,103 @@ def helper_order(request: HttpRequest, pk: int) -> JsonResponse:
     edits.reorder_helpers(current, order)
     saved.record(current, "reordered helpers")
     return _detail(saved)
+
+
+# --- deploy -----------------------------------------------------------------------------------
+
+# How a failed deploy answers: the record is always in the body; the status says what went wrong.
+STATUS_FOR_ERROR = {
+    "unauthorized": 401, "forbidden": 403, "not_found": 404, "conflict": 409, "invalid": 422, "immutable": 422,
+    "unsupported": 422, "rate_limited": 429, "unreachable": 502, "server": 502, "timeout": 504,
+}
+
+
+def _context_json(context: cluster.ContextInfo) -> dict[str, Any]:
+    return {"name": context.name, "cluster": context.cluster, "namespace": context.namespace,
+            "server": context.server, "current": context.is_current, "in_cluster": context.in_cluster}
+
+
+def record_json(record: DeployRecord) -> dict[str, Any]:
+    return {
+        "id": record.pk, "action": record.action, "outcome": record.outcome, "message": record.message,
+        "error_kind": record.error_kind or None, "composition": record.composition_id,
+        "composition_name": record.composition_name, "revision": record.revision, "context": record.context,
+        "namespace": record.namespace, "user": record.user, "force": record.force,
+        "created": record.created.isoformat(), "results": record.results, "manifest": record.manifest_yaml,
+        "undeploy_of": record.undeploy_of_id,
+    }
+
+
+def _record_response(record: DeployRecord) -> JsonResponse:
+    status = 201 if record.succeeded else STATUS_FOR_ERROR.get(record.error_kind, 502)
+    return JsonResponse(record_json(record), status=status)
+
+
+@api_view("GET")
+def contexts(request: HttpRequest) -> JsonResponse:
+    try:
+        found = cluster.list_contexts()
+    except cluster.ClusterError as error:
+        raise ApiError(400, error.message) from None
+    return JsonResponse({"contexts": [_context_json(c) for c in found]})
+
+
+def _deploy_request(body: dict[str, Any]) -> deploys.DeployRequest:
+    unknown = set(body) - {"context", "namespace", "dry_run", "force", "create_namespace"}
+    if unknown:
+        raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))}")
+    for flag in ("dry_run", "force", "create_namespace"):
+        if not isinstance(body.get(flag, False), bool):
+            raise ApiError(400, f"{flag} must be true or false", {flag: "true or false"})
+    for text in ("context", "namespace"):
+        if not isinstance(body.get(text), str):
+            raise ApiError(400, f"{text} is required", {text: "a string"})
+    return deploys.DeployRequest(body["context"], body["namespace"], body.get("dry_run", False),
+                                 body.get("force", False), body.get("create_namespace", False))
+
+
+@api_view("POST")
+def deploy(request: HttpRequest, pk: int) -> JsonResponse:
+    saved = _saved(pk)
+    wanted = _deploy_request(_json_object(request))
+    try:
+        record = deploys.deploy(saved, wanted, user_name(request))
+    except deploys.DeployRefused as error:
+        raise ApiError(400, str(error)) from None
+    return _record_response(record)
+
+
+@api_view("POST")
+def diff(request: HttpRequest, pk: int) -> JsonResponse:
+    saved = _saved(pk)
+    wanted = _deploy_request(_json_object(request))
+    try:
+        wanted.validate()
+        diffs = cluster.diff_manifests(wanted.context, wanted.namespace, deploys.manifests_for(saved, wanted.namespace))
+    except deploys.DeployRefused as error:
+        raise ApiError(400, str(error)) from None
+    except cluster.ClusterError as error:
+        raise ApiError(STATUS_FOR_ERROR.get(error.kind, 502), error.message) from None
+    return JsonResponse({"diffs": [
+        {"kind": d.kind, "name": d.name, "new": d.is_new, "changed": d.changed, "diff": d.diff, "refusal": d.refusal}
+        for d in diffs
+    ]})
+
+
+@api_view("GET")
+def deployments(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"deployments": [record_json(r) for r in DeployRecord.objects.all()[:300]]})
+
+
+@api_view("GET", "DELETE")
+def deployment(request: HttpRequest, pk: int) -> JsonResponse:
+    try:
+        record = DeployRecord.objects.get(pk=pk)
+    except DeployRecord.DoesNotExist:
+        raise ApiError(404, f"no deployment with id {pk}") from None
+    if request.method == "GET":
+        return JsonResponse(record_json(record))
+    try:
+        return _record_response(deploys.undeploy(record, user_name(request)))
+    except deploys.DeployRefused as error:
+        raise ApiError(400, str(error)) from None

@@ -11,6 +11,7 @@ from composer.domain.importer import ManifestImportError, import_manifests
 from composer.domain.model import Composition
 from composer.domain.yamlio import MAX_YAML_BYTES, YamlError, load_documents
 from composer.models import SavedComposition
+from composer.views.deploy import deploy_panel_context
 from composer.views.htmx import HtmxHttpRequest
 from composer.views.workspace import get_saved, workspace_context
 
@@ -87,7 +88,9 @@ def _import_failed(request: HtmxHttpRequest, text: str, message: str, line: int 
 def composition(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     saved = get_saved(pk)
     warnings = request.session.pop(f"import-warnings-{saved.pk}", [])
-    return render(request, "composer/composer.html", workspace_context(saved, import_warnings=warnings))
+    context = workspace_context(saved, import_warnings=warnings)
+    context.update(deploy_panel_context(context["composition"].workload.namespace))
+    return render(request, "composer/composer.html", context)
 
 
 @require_GET

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.safestring import mark_safe
 
 from composer import forms
 from composer.domain.patterns import patterns_by_role
@@ -18,6 +19,7 @@ from composer.domain.yamlio import dump_documents
 from composer.highlight import highlight_yaml
 from composer.models import SavedComposition
 from composer.picture import pod_picture
+from composer.picture_svg import render_svg
 
 
 @dataclass
@@ -101,7 +103,7 @@ def workspace_context(saved: SavedComposition, **extra: Any) -> dict[str, Any]:
         "composition": composition,
         "preview": result,
         "yaml_html": highlight_yaml(result.yaml_text),
-        "picture": pod_picture(result.rendering),
+        "picture_svg": mark_safe(render_svg(pod_picture(result.rendering))),  # noqa: S308 (escaped by render_svg)
         "palette": patterns_by_role(),
         "sequence": sequence,
         "beside": beside,

@@ -30,6 +30,7 @@ from composer.cluster.contexts import Timeouts
 from composer.cluster.errors import ClusterError
 from tests.support.apiserver_fixtures import ClusterTarget
 from tests.support.kubeconfig import KubeconfigContext, write_kubeconfig
+from tests.support.other_tools import apply_as
 
 PLURALS = {
     "Pod": "pods",
@@ -130,18 +131,6 @@ def _snake(kind: str) -> str:
 
 def outcomes(results: list[ObjectResult]) -> list[tuple[str, str]]:
     return [(result.kind, result.outcome) for result in results]
-
-
-def apply_as(target: ClusterTarget, manager: str, manifest: dict[str, Any]) -> None:
-    """Another tool (kubectl, say) applies with its own field manager, through the kubernetes client."""
-    api = config.new_client_from_config(config_file=str(target.kubeconfig), context=target.context)
-    client.AppsV1Api(api).patch_namespaced_deployment(
-        manifest["metadata"]["name"],
-        target.namespace,
-        manifest,
-        field_manager=manager,
-        _content_type="application/apply-patch+yaml",
-    )
 
 
 def closed_port() -> int:

@@ -10,6 +10,16 @@ It schedules nothing and runs no kubelet or controller: a test sets Pod status i
 (``PUT/PATCH .../pods/NAME/status`` or ``set_pod_status``; both fire watches) and
 feeds container logs with ``add_log`` / ``end_log``.
 
+With ``tls=True`` it serves HTTPS with a self-signed certificate made by the openssl
+command (``ca_data`` goes into the kubeconfig): real clusters use TLS, and kubectl
+sends bearer tokens only over TLS. Usage::
+
+    with ApiServer(tls=True) as server:          # or the ``apiserver`` fixture
+        write_standin_kubeconfig(path, server)   # tests/support/kubeconfig.py
+        server.inject("PATCH", r"/deployments/web$", status=409)
+        server.set_pod_status("default", "web", {"phase": "Running"})
+        server.add_log("default", "web", "app", "started")
+
 Deliberate simplifications, so that nobody mistakes it for the real thing:
 
 - strategic-merge patches are treated as JSON merge patches (lists are replaced);
@@ -35,6 +45,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -1791,6 +1802,11 @@ class _HttpServer(ThreadingHTTPServer):
         with self._connections_lock:
             self._connections.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return  # a client hung up or failed the TLS handshake: normal in tests that stop streams
+        super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         """Hang up on keep-alive clients so that nothing lingers after stop()."""

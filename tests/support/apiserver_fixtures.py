@@ -109,6 +109,7 @@ def cluster_target(
         client.delete_namespace(namespace)
 
 
+# kubernetes is imported lazily: this plugin loads for every test run, unit tests included.
 def _current_context(kubeconfig: Path) -> str:
     from kubernetes import config
 

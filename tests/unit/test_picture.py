@@ -1,8 +1,10 @@
 """The picture of the Pod: the layout behind the composer's SVG preview."""
 
+import html
 import itertools
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from composer.domain.examples import EXAMPLES, EXAMPLES_BY_ID
 from composer.domain.model import Composition
 from composer.domain.render import build
 from composer.picture import NATIVE_BADGE, Area, fit, pod_picture, text_width
+from composer.picture_svg import render_svg
 
 
 def picture_of(example_id):
@@ -395,9 +398,205 @@ def test_description_names_the_app_ports_and_the_service():
     assert picture_of("good-citizen").description.startswith("Deployment citizen (Pod template):")
 
 
-def test_the_layout_is_pure_python():
-    code = (
-        "import sys, composer.picture; sys.exit(any(m.split('.')[0] in ('django', 'kubernetes') for m in sys.modules))"
-    )
+@pytest.mark.parametrize("module", ["composer.picture", "composer.picture_svg"])
+def test_the_layout_and_the_drawing_are_pure_python(module):
+    code = f"import sys, {module}; sys.exit(any(m.split('.')[0] in ('django', 'kubernetes') for m in sys.modules))"
     root = Path(__file__).resolve().parents[2]
     assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0
+
+
+# --- the SVG (composer.picture_svg.render_svg) ---------------------------------------------------
+SVG = "{http://www.w3.org/2000/svg}"
+HOSTILE = "\"&'<>"
+MALICIOUS = "<script>alert(1)</script>"
+
+
+def hostile():
+    """User input in every name the picture shows: workload, containers, image, port, volume, Service port."""
+    composition = Composition()
+    composition.workload.name = MALICIOUS
+    composition.app.name = MALICIOUS
+    composition.app.image = 'busybox"/><script>alert(2)</script>'
+    composition.app.ports = [{"name": HOSTILE, "containerPort": 80}]
+    composition.app.volume_mounts = [{"name": HOSTILE, "mountPath": "/x"}]
+    composition.options.volumes.append({"name": HOSTILE, "emptyDir": {}})
+    composition.options.service.enabled = True
+    composition.options.service.ports = [{"name": HOSTILE, "port": 80, "targetPort": HOSTILE}]
+    edits.add_helper(composition, "custom", {"role": "init", "container": {"name": MALICIOUS, "image": "busybox"}})
+    return composition
+
+
+SVG_CASES = [*ALL, pytest.param(hostile, id="hostile")]
+
+
+def svg_of(make):
+    picture = pod_picture(build(make()))
+    return picture, ET.fromstring(render_svg(picture))
+
+
+def groups(root, css):
+    """The <g> elements whose class list has `css`."""
+    return [g for g in root.iter(f"{SVG}g") if css in (g.get("class") or "").split()]
+
+
+def child(element, tag, css=None):
+    return next(e for e in element.iter(f"{SVG}{tag}") if css is None or e.get("class") == css)
+
+
+def text_of(element):
+    return "".join(element.itertext())
+
+
+def xywh(element):
+    return tuple(int(element.get(a)) for a in ("x", "y", "width", "height"))
+
+
+@pytest.mark.parametrize("make", SVG_CASES)
+def test_svg_is_well_formed_and_accessible(make):
+    picture, root = svg_of(make)
+    assert root.tag == f"{SVG}svg" and root.get("class") == "pod-picture"
+    assert root.get("role") == "img"
+    assert (root.get("width"), root.get("height")) == (str(picture.width), str(picture.height))
+    assert root.get("viewBox") == picture.view_box
+    assert root.get("preserveAspectRatio") == "xMidYMin meet"
+    # aria-labelledby names the title and the description, the first children of the <svg>
+    title, desc = list(root)[:2]
+    assert (title.tag, desc.tag) == (f"{SVG}title", f"{SVG}desc")
+    assert root.get("aria-labelledby").split() == [title.get("id"), desc.get("id")]
+    assert title.text == picture.title and desc.text == picture.description
+    ids = [e.get("id") for e in root.iter() if e.get("id")]
+    assert len(ids) == len(set(ids))
+    # every arrow ends with a marker the picture defines
+    markers = {f"url(#{m.get('id')})" for m in root.find(f"{SVG}defs").iter(f"{SVG}marker")}
+    assert markers == {"url(#pod-picture-arrow)", "url(#pod-picture-service-arrow)"}
+    assert all(line.get("marker-end", "url(#pod-picture-arrow)") in markers for line in root.iter(f"{SVG}line"))
+    # every drawn group but the Pod frame (which the title names) explains itself in a tooltip
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") == "pp-pod":
+            continue
+        assert g.find(f"{SVG}title") is not None and text_of(g.find(f"{SVG}title"))
+    for element in root.iter():
+        assert element.tag not in (f"{SVG}script", f"{SVG}foreignObject", f"{SVG}style")
+        assert "style" not in element.attrib and not any(name.startswith("on") for name in element.attrib)
+        for attribute in ("x", "y", "width", "height", "x1", "y1", "x2", "y2", "cx", "cy", "r", "rx"):
+            if attribute in element.attrib:
+                assert str(int(element.get(attribute))) == element.get(attribute)
+
+
+@pytest.mark.parametrize("make", SVG_CASES)
+def test_svg_draws_every_part_of_the_layout(make):
+    picture, root = svg_of(make)
+    frame = child(root, "rect", "pp-pod-frame")
+    assert xywh(frame) == (picture.pod.x, picture.pod.y, picture.pod.w, picture.pod.h)
+    assert text_of(child(root, "text", "pp-pod-name")) == picture.pod_label.text
+    assert xywh(child(root, "rect", "pp-band")) == (
+        picture.network.x,
+        picture.network.y,
+        picture.network.w,
+        picture.network.h,
+    )
+
+    drawn = groups(root, "pp-container")
+    assert len(drawn) == len(picture.containers)
+    for box, g in zip(picture.containers, drawn, strict=True):
+        assert g.get("class").split()[:3] == ["pp-container", f"pp-{box.kind}", box.role_class]
+        assert ("pp-app" in g.get("class").split()) == box.is_app
+        assert text_of(g.find(f"{SVG}title")) == box.tooltip
+        assert xywh(child(g, "rect", "pp-box")) == (box.x, box.y, box.w, box.h)
+        assert text_of(child(g, "text", "pp-name")) == box.text
+        assert text_of(child(g, "text", "pp-image")) == box.image_text
+        steps = [text_of(t) for t in g.iter(f"{SVG}text") if t.get("class") == "pp-step-number"]
+        assert steps == ([str(box.step)] if box.step else [])
+        badges = [text_of(t) for t in g.iter(f"{SVG}text") if t.get("class") == "pp-badge-text"]
+        assert badges == ([box.badge] if box.badge else [])
+        ports = groups(g, "pp-port")
+        assert [text_of(child(p, "text", "pp-tag-text")) for p in ports] == [tag.text for tag in box.ports]
+        assert [("pp-exposed" in p.get("class")) for p in ports] == [tag.exposed for tag in box.ports]
+
+    markers = groups(root, "pp-marker")
+    assert [text_of(child(m, "text", "pp-step-number")) for m in markers] == [str(m.step) for m in picture.markers]
+    assert [text_of(child(m, "text", "pp-marker-name")) for m in markers] == [m.text for m in picture.markers]
+    arrows = [line for line in root.iter(f"{SVG}line") if line.get("class") == "pp-step-arrow"]
+    assert len(arrows) == len(picture.init_arrows)
+
+    pills = groups(root, "pp-volume")
+    assert [text_of(child(p, "text", "pp-pill-text")) for p in pills] == [
+        f"{pill.text} {pill.kind}" for pill in picture.volumes
+    ]
+    for pill, g in zip(picture.volumes, pills, strict=True):
+        state = "pp-undeclared" if not pill.declared else "pp-unused" if not pill.mounted else None
+        assert g.get("class").split()[1:] == ([state] if state else [])
+
+    lines, modes = groups(root, "pp-mount"), groups(root, "pp-mount-mode")
+    assert len(lines) == len(modes) == len(picture.mounts)
+    for mount, line, mode in zip(picture.mounts, lines, modes, strict=True):
+        css = "pp-ro" if mount.read_only else "pp-rw"
+        assert css in line.get("class").split() and css in mode.get("class").split()
+        drawn_line = child(line, "line", "pp-mount-line")
+        assert tuple(int(drawn_line.get(a)) for a in ("x1", "y1", "x2", "y2")) == (
+            mount.x1,
+            mount.y1,
+            mount.x2,
+            mount.y2,
+        )
+        assert text_of(child(mode, "text", "pp-mode")) == mount.mode
+
+    (process,) = groups(root, "pp-process")
+    assert ("pp-shared" if picture.process_namespace.shared else "pp-isolated") in process.get("class").split()
+    assert text_of(child(process, "text", "pp-process-label")) == picture.process_namespace.label.text
+    frames = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "pp-process-frame"]
+    assert len(frames) == (1 if picture.process_namespace.frame else 0)
+
+    service = groups(root, "pp-service")
+    if picture.service is None:
+        assert service == []
+    else:
+        (g,) = service
+        assert text_of(child(g, "text", "pp-service-name")) == picture.service.label.text
+        chips = groups(g, "pp-service-port")
+        assert [text_of(child(c, "text", "pp-chip-text")) for c in chips] == [c.text for c in picture.service.ports]
+        assert [("pp-unmatched" in c.get("class")) for c in chips] == [not c.matched for c in picture.service.ports]
+        links = [line for line in g.iter(f"{SVG}line") if line.get("class") == "pp-service-link"]
+        assert len(links) == len(picture.service.links)
+
+
+def test_svg_escapes_every_name():
+    picture = pod_picture(build(hostile()))
+    svg = render_svg(picture)
+    assert "<script" not in svg and "alert(2)" in svg
+    assert html.escape(MALICIOUS, quote=True) in svg and html.escape(HOSTILE, quote=True) in svg
+    assert HOSTILE not in svg and "'" not in svg.split("<title>All running")[0]
+    root = ET.fromstring(svg)
+    assert not list(root.iter(f"{SVG}script"))
+    assert MALICIOUS in root.find(f"{SVG}title").text and MALICIOUS in root.find(f"{SVG}desc").text
+    drawn = [text_of(t) for t in root.iter(f"{SVG}text")]
+    assert picture.boxes[0].text in drawn and picture.boxes[0].text.startswith("<script>")
+    assert f"{HOSTILE} emptyDir" in drawn  # the volume
+    assert "80/TCP " + HOSTILE in drawn  # the port
+    assert f"80 → {HOSTILE}" in drawn  # the Service port targeting it
+    tooltips = [text_of(t) for t in root.iter(f"{SVG}title")]
+    assert any(MALICIOUS in t for t in tooltips) and any(HOSTILE in t for t in tooltips)
+
+
+def test_svg_of_the_crowded_pod_flags_its_problems():
+    _, root = svg_of(crowded)
+    classes = [g.get("class") for g in root.iter(f"{SVG}g")]
+    assert "pp-volume pp-undeclared" in classes and "pp-volume pp-unused" in classes
+    assert "pp-service-port pp-unmatched" in classes and "pp-port pp-exposed" in classes
+    assert "pp-process pp-shared" in classes
+
+
+def test_svg_of_a_start_up_sequence():
+    picture, root = svg_of(startup_sequence)
+    assert [text_of(child(g, "text", "pp-step-number")) for g in groups(root, "pp-init")] == ["1", "3"]
+    (marker,) = groups(root, "pp-marker")
+    assert text_of(child(marker, "text", "pp-step-number")) == "2"
+    assert text_of(child(marker, "text", "pp-marker-note")) == "starts, keeps running"
+    (native,) = groups(root, "pp-native-sidecar")
+    assert text_of(child(native, "text", "pp-badge-text")) == NATIVE_BADGE
+    assert text_of(child(root, "text", "pp-section")) == picture.init_label.text
+
+
+@pytest.mark.parametrize("make", ALL)
+def test_svg_is_deterministic(make):
+    assert render_svg(pod_picture(build(make()))) == render_svg(pod_picture(build(make())))

@@ -1,28 +1,59 @@
-"""The picture of the Pod as SVG: templates/composer/_pod_picture.html."""
+"""The picture of the Pod in a page: templates/composer/_pod_picture.html outputs `picture_svg`.
+
+The markup comes from composer.picture_svg.render_svg (tests/unit/test_picture.py checks it in
+detail); the view marks it safe and puts it in the context as `picture_svg`, and
+templates/composer/_preview.html includes the template.
+"""
 
 import xml.etree.ElementTree as ET
 
 import pytest
-from django.template.loader import render_to_string
+from django.template import engines
 from django.test import override_settings
+from django.utils.safestring import mark_safe
 
 from composer.domain import edits
 from composer.domain.examples import EXAMPLES, EXAMPLES_BY_ID
 from composer.domain.model import Composition
 from composer.domain.render import build
 from composer.picture import pod_picture
+from composer.picture_svg import render_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 MALICIOUS = "<script>alert(1)</script>"
+INCLUDE = '<section>{% include "composer/_pod_picture.html" %}</section>'
+
+
+def include(context):
+    return engines["django"].from_string(INCLUDE).render(context)
 
 
 def render(composition):
+    """The picture and the SVG as the include draws it, as the view passes it."""
     picture = pod_picture(build(composition))
-    return picture, render_to_string("composer/_pod_picture.html", {"picture": picture})
+    page = include({"picture_svg": mark_safe(render_svg(picture))})
+    assert page.startswith("<section><svg ") and page.endswith("</section>")
+    return picture, page.removeprefix("<section>").removesuffix("</section>")
 
 
 def texts(root, tag):
     return ["".join(element.itertext()) for element in root.iter(f"{SVG}{tag}")]
+
+
+def test_the_include_outputs_the_markup_as_is():
+    picture = pod_picture(build(EXAMPLES_BY_ID["log-tailer"].build()))
+    markup = render_svg(picture)
+    page = include({"picture_svg": mark_safe(markup)})
+    assert page.removeprefix("<section>").removesuffix("</section>").rstrip("\n") == markup
+
+
+def test_without_the_markup_the_include_draws_nothing():
+    assert include({}).replace("\n", "") == "<section></section>"
+
+
+def test_markup_not_marked_safe_is_escaped_not_drawn():
+    page = include({"picture_svg": render_svg(pod_picture(build(Composition())))})
+    assert "<svg" not in page and "&lt;svg" in page
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[example.id for example in EXAMPLES])
@@ -90,7 +121,7 @@ def test_service_ports_and_links_are_drawn():
     assert {"80 → http", "8080 → health", "8081 → metrics"} <= set(texts(root, "text"))
 
 
-def test_user_names_are_escaped():
+def test_user_names_are_escaped_once():
     composition = Composition()
     composition.workload.name = MALICIOUS
     composition.app.name = MALICIOUS
@@ -101,6 +132,7 @@ def test_user_names_are_escaped():
     picture, svg = render(composition)
     assert "<script" not in svg
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in svg
+    assert "&amp;lt;" not in svg  # the template does not escape the markup a second time
     root = ET.fromstring(svg)
     assert not list(root.iter(f"{SVG}script"))
     tooltips = texts(root, "title")

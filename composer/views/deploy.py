@@ -1,0 +1,124 @@
+"""Deploying from the composer page, the deploy history and undeploy (pages and htmx fragments)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from composer import cluster, deploys
+from composer.highlight import highlight_yaml
+from composer.models import DeployRecord
+from composer.views.htmx import HtmxHttpRequest
+from composer.views.workspace import get_saved
+
+
+def user_name(request: HttpRequest) -> str:
+    return request.user.get_username() if request.user.is_authenticated else "local"
+
+
+def deploy_request(data, default_context: str = "") -> deploys.DeployRequest:
+    return deploys.DeployRequest(
+        context=(data.get("context") or default_context).strip(),
+        namespace=(data.get("namespace") or "").strip(),
+        dry_run=data.get("action") == "dry-run",
+        force=data.get("force") == "on",
+        create_namespace=data.get("create_namespace") == "on",
+    )
+
+
+def deploy_panel_context(composition_namespace: str) -> dict:
+    """The contexts to offer (names and clusters only, never credentials) and the default namespace."""
+    try:
+        contexts = cluster.list_contexts()
+        problem = ""
+    except cluster.ClusterError as error:
+        contexts, problem = [], error.message
+    current = next((c for c in contexts if c.is_current), contexts[0] if contexts else None)
+    return {
+        "contexts": contexts,
+        "contexts_problem": problem,
+        "default_namespace": composition_namespace or (current.namespace if current else "") or "default",
+    }
+
+
+@require_GET
+def namespaces(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The namespaces of the chosen context as <option>s, or why they cannot be listed."""
+    get_saved(pk)
+    context = request.GET.get("context", "")
+    try:
+        names, problem = cluster.list_namespaces(context), ""
+    except cluster.ClusterError as error:
+        names, problem = [], error.message
+    return render(request, "composer/_namespace_options.html", {"names": names, "problem": problem})
+
+
+@require_POST
+def deploy(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    saved = get_saved(pk)
+    wanted = deploy_request(request.POST)
+    action = request.POST.get("action", "deploy")
+    try:
+        if action == "diff":
+            wanted.validate()
+            return _diff(request, saved, wanted)
+        if action == "recreate":
+            record = deploys.recreate(saved, wanted, user_name(request))
+        elif action in ("deploy", "dry-run"):
+            record = deploys.deploy(saved, wanted, user_name(request))
+        else:
+            raise deploys.DeployRefused(f"unknown action {action!r}")
+    except deploys.DeployRefused as error:
+        return render(request, "composer/_deploy_refused.html", {"message": str(error)}, status=422)
+    return render(request, "composer/_deploy_result.html", {"record": record, "saved": saved, "wanted": wanted})
+
+
+def _diff(request: HtmxHttpRequest, saved, wanted: deploys.DeployRequest) -> HttpResponse:
+    try:
+        diffs = cluster.diff_manifests(wanted.context, wanted.namespace, deploys.manifests_for(saved, wanted.namespace))
+    except cluster.ClusterError as error:
+        return render(request, "composer/_deploy_refused.html", {"message": error.message}, status=422)
+    return render(request, "composer/_deploy_diff.html", {"diffs": diffs, "wanted": wanted})
+
+
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    records = DeployRecord.objects.select_related("composition")
+    composition = request.GET.get("composition", "")
+    if composition.isdigit():
+        records = records.filter(composition_id=int(composition))
+    return render(request, "composer/deployments.html", {"records": records[:300]})
+
+
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(DeployRecord, pk=pk)
+    return render(request, "composer/deployment.html", {
+        "record": record,
+        "yaml_html": highlight_yaml(record.manifest_yaml),
+        "undeployed": DeployRecord.objects.filter(undeploy_of=record, outcome=DeployRecord.Outcome.SUCCEEDED).first(),
+    })
+
+
+@require_POST
+def redeploy(request: HttpRequest, pk: int) -> HttpResponse:
+    previous = get_object_or_404(DeployRecord, pk=pk)
+    try:
+        record = deploys.redeploy(previous, user_name(request), force=request.POST.get("force") == "on")
+    except deploys.DeployRefused as error:
+        return render(request, "composer/deployment.html", {"record": previous, "error": str(error)}, status=422)
+    return redirect(record)
+
+
+@require_http_methods(["GET", "POST"])
+def undeploy(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation; POST deletes every object the deploy sent."""
+    deployed = get_object_or_404(DeployRecord, pk=pk)
+    if request.method == "GET":
+        return render(request, "composer/undeploy.html", {"record": deployed})
+    try:
+        record = deploys.undeploy(deployed, user_name(request))
+    except deploys.DeployRefused as error:
+        return render(request, "composer/undeploy.html", {"record": deployed, "error": str(error)}, status=422)
+    return redirect(record)
