@@ -1,0 +1,45 @@
+"""Deploy from the composer page in Chromium against the stand-in API server."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from composer.domain.examples import EXAMPLES_BY_ID
+from composer.models import DeployRecord, SavedComposition
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_dry_run_then_deploy_from_the_composer(page: Page, live_server, standin_target, screenshot):
+    saved = SavedComposition.create(EXAMPLES_BY_ID["log-tailer"].build())
+    page.goto(f"{live_server.url}{saved.get_absolute_url()}")
+    page.get_by_text("Deploy", exact=True).first.click()
+    panel = page.get_by_role("region", name="Deploy", exact=True)
+    expect(panel.get_by_label("Context")).to_have_value("stand-in")
+    expect(panel.locator("#namespace-note")).to_contain_text("namespace")
+    panel.get_by_label("Namespace", exact=True).fill("default")
+
+    panel.get_by_role("button", name="Dry run").click()
+    expect(panel.get_by_role("status").first).to_contain_text("Dry run succeeded")
+    assert standin_target.server.get("pods", "default", "timecheck") is None
+
+    panel.get_by_role("button", name="Deploy", exact=True).click()
+    expect(panel.locator("#deploy-result")).to_contain_text("Deploy succeeded")
+    expect(panel.locator("#deploy-result")).to_contain_text("Pod/timecheck")
+    assert standin_target.server.get("pods", "default", "timecheck") is not None
+    assert [r.action for r in DeployRecord.objects.order_by("pk")] == ["dry-run", "deploy"]
+    screenshot("deployed")
+
+    page.get_by_role("link", name="Deploy record").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("succeeded")
+    screenshot("record")
+
+
+def test_a_forbidden_deploy_is_explained(page: Page, live_server, standin_target):
+    standin_target.server.inject("PATCH", r"/pods/", status=403)
+    saved = SavedComposition.create(EXAMPLES_BY_ID["log-tailer"].build())
+    page.goto(f"{live_server.url}{saved.get_absolute_url()}")
+    page.get_by_text("Deploy", exact=True).first.click()
+    panel = page.get_by_role("region", name="Deploy", exact=True)
+    panel.get_by_role("button", name="Deploy", exact=True).click()
+    expect(panel.get_by_role("alert")).to_contain_text("Deploy failed")
+    expect(panel.get_by_role("alert")).to_contain_text("may not")
