@@ -210,3 +210,25 @@ def test_credentials_never_reach_any_response(api, example, standin_target):
     bodies.append(api.get("deployments"))
     for response in bodies:
         assert token not in response.content.decode()
+
+
+def test_missing_namespace_is_explained_and_can_be_created(api, example, standin_target):
+    saved = example("log-tailer")
+    missing = deploy(api, saved, standin_target.__class__(
+        standin_target.kubeconfig, standin_target.context, "shop", standin_target.server))
+    assert missing.status_code == 404
+    assert missing.json()["error_kind"] == "not_found" and "shop" in missing.json()["message"]
+    created = api.post(f"compositions/{saved.pk}/deploy",
+                       {"context": "stand-in", "namespace": "shop", "create_namespace": True})
+    assert created.status_code == 201
+    assert standin_target.server.get("pods", "shop", "timecheck") is not None
+
+
+def test_a_stalled_cluster_times_out_with_a_clear_message(api, example, standin_target, monkeypatch):
+    from composer.cluster import contexts
+
+    monkeypatch.setattr(contexts, "DEFAULT_TIMEOUTS", contexts.Timeouts(connect=2.0, read=1.0))
+    standin_target.server.inject("PATCH", r"/pods/", stall=3)
+    response = deploy(api, example("log-tailer"), standin_target)
+    assert response.status_code == 504
+    assert response.json()["error_kind"] == "timeout"

@@ -1,0 +1,83 @@
+"""Home, import, delete, duplicate and history pages."""
+
+from composer.domain.examples import EXAMPLES
+from composer.models import SavedComposition
+
+
+def test_home_lists_compositions_and_every_gallery_example(client, saved):
+    html = client.get("/").content.decode()
+    assert saved.name in html and "New composition" in html
+    for example in EXAMPLES:
+        assert f"Open example {example.title}" in html
+
+
+def test_new_composition_and_opening_an_example_create_drafts(client, db):
+    response = client.post("/new")
+    assert response.status_code == 302
+    example = client.post(f"/examples/{EXAMPLES[0].id}")
+    saved = SavedComposition.objects.get(name="scratch")
+    assert example.url == saved.get_absolute_url()
+    assert saved.revisions.get().message == "from example 'Shared scratch volume'"
+    assert client.post("/examples/nope").status_code == 404
+
+
+def test_import_page_saves_a_composition_and_shows_warnings(client, db):
+    yaml_text = (
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - {name: web, image: nginx:1.27}\n"
+    )
+    response = client.post("/import", {"yaml": yaml_text})
+    saved = SavedComposition.objects.get()
+    assert response.url == saved.get_absolute_url()
+    page = client.get(saved.get_absolute_url()).content.decode()
+    assert "Imported with notes" in page and "never stores Secret values" in page
+    assert "Imported with notes" not in client.get(saved.get_absolute_url()).content.decode()
+
+
+def test_import_errors_keep_the_text_and_save_nothing(client, db):
+    response = client.post("/import", {"yaml": "kind: Pod\n  bad: indent\n"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Nothing was imported" in html and "line 2" in html and "bad: indent" in html
+    assert client.post("/import", {"yaml": "  "}).status_code == 400
+    assert SavedComposition.objects.count() == 0
+
+
+def test_import_by_upload(client, db):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    pod = b"kind: Pod\nmetadata: {name: up}\nspec: {containers: [{name: a, image: b:1}]}\n"
+    upload = SimpleUploadedFile("pod.yaml", pod)
+    response = client.post("/import", {"file": upload})
+    assert response.status_code == 302 and SavedComposition.objects.get().name == "up"
+    latin = SimpleUploadedFile("bad.yaml", "name: caf\xe9".encode("latin-1"))
+    assert "not UTF-8" in client.post("/import", {"file": latin}).content.decode()
+
+
+def test_delete_asks_first_then_deletes(client, saved):
+    confirm = client.get(f"/c/{saved.pk}/delete").content.decode()
+    assert "Delete for good" in confirm
+    assert SavedComposition.objects.filter(pk=saved.pk).exists()
+    client.post(f"/c/{saved.pk}/delete")
+    assert not SavedComposition.objects.filter(pk=saved.pk).exists()
+
+
+def test_duplicate_copies_the_composition(client, saved):
+    response = client.post(f"/c/{saved.pk}/duplicate")
+    copy = SavedComposition.objects.exclude(pk=saved.pk).get()
+    assert response.url == copy.get_absolute_url() and copy.data == saved.data
+
+
+def test_history_lists_revisions_and_restore_makes_a_new_one(client, saved):
+    client.post(f"/c/{saved.pk}/helpers/add", {"pattern": "sysctl"}, HTTP_HX_REQUEST="true")
+    html = client.get(f"/c/{saved.pk}/history").content.decode()
+    assert "added sysctl" in html and "Restore revision 1" in html
+    response = client.post(f"/c/{saved.pk}/revisions/1/restore")
+    saved.refresh_from_db()
+    assert response.status_code == 302 and saved.revision == 3 and saved.data["helpers"] == []
+    assert client.post(f"/c/{saved.pk}/revisions/99/restore", HTTP_HX_REQUEST="true").status_code == 422
+
+
+def test_unknown_composition_pages_are_404(client, db):
+    for url in ("/c/999/", "/c/999/history", "/c/999/delete"):
+        assert client.get(url).status_code == 404
