@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import models, transaction
 from django.urls import reverse
 
@@ -12,12 +14,27 @@ REVISIONS_KEPT = 200
 PRUNE_EVERY = 50
 
 
+class CompositionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CompositionQuerySet:
+        """In team mode people see their own compositions and unowned ones (made in local mode)."""
+        if not settings.PODSTUDIO_TEAM_MODE or user.is_superuser:
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(models.Q(owner=user) | models.Q(owner__isnull=True))
+
+
 class SavedComposition(models.Model):
     name = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="compositions"
+    )
     data = models.JSONField()
     revision = models.PositiveIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+
+    objects = CompositionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated"]
@@ -32,9 +49,9 @@ class SavedComposition(models.Model):
         return Composition.from_dict(self.data)
 
     @classmethod
-    def create(cls, composition: Composition, message: str = "created") -> SavedComposition:
+    def create(cls, composition: Composition, message: str = "created", owner=None) -> SavedComposition:
         with transaction.atomic():
-            saved = cls.objects.create(name=composition.workload.name, data=composition.to_dict())
+            saved = cls.objects.create(name=composition.workload.name, data=composition.to_dict(), owner=owner)
             saved.revisions.create(number=1, data=saved.data, message=message)
         return saved
 
@@ -54,9 +71,9 @@ class SavedComposition(models.Model):
         revision = self.revisions.get(number=number)
         return self.record(Composition.from_dict(revision.data), f"restored revision {number}")
 
-    def duplicate(self) -> SavedComposition:
+    def duplicate(self, owner=None) -> SavedComposition:
         copy = self.composition()
-        return SavedComposition.create(copy, message=f"duplicated from '{self.name}' (#{self.pk})")
+        return SavedComposition.create(copy, message=f"duplicated from '{self.name}' (#{self.pk})", owner=owner)
 
 
 class Revision(models.Model):
@@ -119,3 +136,35 @@ class DeployRecord(models.Model):
     @property
     def succeeded(self) -> bool:
         return self.outcome == self.Outcome.SUCCEEDED
+
+
+class ApiToken(models.Model):
+    """A token for scripts (Authorization: Bearer …). Only its SHA-256 is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="The token's first characters, to tell tokens apart.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) of {self.user}"
+
+
+class ContextPermission(models.Model):
+    """What a group may do in the clusters whose context name matches a pattern (team mode)."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="context_permissions")
+    context_pattern = models.CharField(
+        max_length=253, help_text="A context name, or a shell pattern such as 'staging-*' or '*'."
+    )
+    can_view = models.BooleanField(default=True, help_text="See the context and watch its Pods and logs.")
+    can_dry_run = models.BooleanField(default=True)
+    can_deploy = models.BooleanField(default=False)
+    can_undeploy = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        rights = [n for n, on in (("view", self.can_view), ("dry-run", self.can_dry_run),
+                                   ("deploy", self.can_deploy), ("undeploy", self.can_undeploy)) if on]
+        return f"{self.group} on {self.context_pattern}: {', '.join(rights) or 'nothing'}"

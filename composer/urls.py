@@ -6,6 +6,7 @@ app_name = "composer"
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("healthz", pages.healthz, name="healthz"),
     path("new", pages.new_composition, name="new"),
     path("import", pages.import_yaml, name="import"),
     path("examples/<slug:example_id>", pages.open_example, name="example"),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("c/<int:pk>/deploy", deploy.deploy, name="deploy"),
     path("c/<int:pk>/deploy/namespaces", deploy.namespaces, name="namespaces"),
     path("deployments/", deploy.history, name="deployments"),
+    path("deployments/export.csv", deploy.export_csv, name="deployments-export"),
     path("deployments/<int:pk>/", deploy.detail, name="deployment"),
     path("deployments/<int:pk>/redeploy", deploy.redeploy, name="redeploy"),
     path("deployments/<int:pk>/undeploy", deploy.undeploy, name="undeploy"),

@@ -1,9 +1,19 @@
-"""Pod Studio settings: everything that varies between machines comes from the environment."""
+"""Pod Studio settings: everything that varies between machines comes from the environment.
+
+Two modes (docs/operations.md):
+- local mode (the default of `make run`): bound to 127.0.0.1, no login, localhost names only;
+- team mode (`PODSTUDIO_AUTH=required`, or any allowed host that is not a loopback name):
+  login for everything, API tokens, per-context permissions, every deploy attributed.
+"""
 
 import os
 from pathlib import Path
 
+import dj_database_url
+from csp.constants import NONE, SELF
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -13,9 +23,17 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-SECRET_KEY = os.environ.get("PODSTUDIO_SECRET_KEY", "dev-only-insecure-key-change-me")
-DEBUG = env_bool("PODSTUDIO_DEBUG", True)
 ALLOWED_HOSTS = [h for h in os.environ.get("PODSTUDIO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
+PODSTUDIO_TEAM_MODE = os.environ.get("PODSTUDIO_AUTH", "").lower() == "required" or any(
+    host not in LOOPBACK_NAMES for host in ALLOWED_HOSTS
+)
+
+DEBUG = env_bool("PODSTUDIO_DEBUG", not PODSTUDIO_TEAM_MODE)
+SECRET_KEY = os.environ.get("PODSTUDIO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if PODSTUDIO_TEAM_MODE and not DEBUG:
+        raise RuntimeError("Team mode needs PODSTUDIO_SECRET_KEY (a long random string) in the environment.")
+    SECRET_KEY = "dev-only-insecure-key-for-local-mode"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -23,19 +41,25 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "composer",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "composer.access.ApiTokenMiddleware",
+    "composer.access.TeamLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -51,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "composer.access.mode_context",
             ],
         },
     },
@@ -59,18 +84,22 @@ TEMPLATES = [
 WSGI_APPLICATION = "podstudio.wsgi.application"
 ASGI_APPLICATION = "podstudio.asgi.application"
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("PODSTUDIO_SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-        "OPTIONS": {
-            # WAL lets log and status streams read while an edit writes; autosave writes often,
-            # and NORMAL sync is durable across application crashes (not power loss).
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            "transaction_mode": "IMMEDIATE",
-        },
-    }
+SQLITE_OPTIONS = {
+    # WAL lets log and status streams read while an edit writes; autosave writes often,
+    # and NORMAL sync is durable across application crashes (not power loss).
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
 }
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("PODSTUDIO_SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "OPTIONS": SQLITE_OPTIONS,
+        }
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -82,9 +111,69 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "composer:home"
+LOGOUT_REDIRECT_URL = "login"
 
 # Compositions and imported manifests are small; refuse anything bigger early.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Security headers. No inline script anywhere, so the policy needs no 'unsafe-inline' for scripts.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if env_bool("PODSTUDIO_HTTPS", False):
+    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 31536000
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("PODSTUDIO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if os.environ.get("PODSTUDIO_LOG_FORMAT", "json" if not DEBUG else "plain") == "json"
+            else "plain",
+        }
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("PODSTUDIO_LOG_LEVEL", "INFO")},
+    "loggers": {"django.server": {"level": "INFO"}},
+}
 
 # Schema validation target when the cluster's version is unknown.
 PODSTUDIO_KUBERNETES_VERSION = os.environ.get("PODSTUDIO_KUBERNETES_VERSION", "1.33.0")

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from composer import cluster, deploys
+from composer import access, cluster, deploys
 from composer.domain import edits
 from composer.domain.importer import ManifestImportError, import_manifests
 from composer.domain.model import Composition, CompositionError
@@ -21,6 +21,7 @@ from composer.domain.schema import resolve_version
 from composer.domain.yamlio import YamlError, load_documents
 from composer.models import DeployRecord, SavedComposition
 from composer.views.deploy import user_name
+from composer.views.workspace import owner_of
 
 JSON_TYPES = ("application/json",)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
@@ -87,9 +88,9 @@ def _json_object(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
-def _saved(pk: int) -> SavedComposition:
+def _saved(request: HttpRequest, pk: int) -> SavedComposition:
     try:
-        return SavedComposition.objects.get(pk=pk)
+        return SavedComposition.objects.visible_to(request.user).get(pk=pk)
     except SavedComposition.DoesNotExist:
         raise ApiError(404, f"no composition with id {pk}") from None
 
@@ -119,10 +120,11 @@ def patterns(request: HttpRequest) -> JsonResponse:
 @api_view("GET", "POST")
 def compositions(request: HttpRequest) -> JsonResponse:
     if request.method == "GET":
-        return JsonResponse({"compositions": [_summary(s) for s in SavedComposition.objects.all()]})
+        visible = SavedComposition.objects.visible_to(request.user)
+        return JsonResponse({"compositions": [_summary(s) for s in visible]})
     composition = Composition.from_dict(_json_object(request))
     _check_patterns(composition)
-    return _detail(SavedComposition.create(composition), status=201)
+    return _detail(SavedComposition.create(composition, owner=owner_of(request)), status=201)
 
 
 def _check_patterns(composition: Composition) -> None:
@@ -151,7 +153,7 @@ def import_composition(request: HttpRequest) -> JsonResponse:
         raise ApiError(400, str(error), _yaml_position(error)) from None
     except ManifestImportError as error:
         raise ApiError(400, str(error)) from None
-    saved = SavedComposition.create(result.composition, message="imported from YAML")
+    saved = SavedComposition.create(result.composition, message="imported from YAML", owner=owner_of(request))
     return _detail(saved, status=201, warnings=result.warnings)
 
 
@@ -163,7 +165,7 @@ def _yaml_position(error: YamlError) -> dict[str, str]:
 
 @api_view("GET", "PUT", "DELETE")
 def composition(request: HttpRequest, pk: int) -> HttpResponse:
-    saved = _saved(pk)
+    saved = _saved(request, pk)
     if request.method == "DELETE":
         saved.delete()
         return HttpResponse(status=204)
@@ -176,7 +178,7 @@ def composition(request: HttpRequest, pk: int) -> HttpResponse:
 
 @api_view("GET")
 def manifest(request: HttpRequest, pk: int) -> HttpResponse:
-    saved = _saved(pk)
+    saved = _saved(request, pk)
     result = preview(saved.composition(), _kubernetes_version(request))
     response = HttpResponse(result.yaml_text, content_type="application/yaml; charset=utf-8")
     if request.GET.get("download"):
@@ -186,7 +188,7 @@ def manifest(request: HttpRequest, pk: int) -> HttpResponse:
 
 @api_view("GET")
 def problems(request: HttpRequest, pk: int) -> JsonResponse:
-    result = preview(_saved(pk).composition(), _kubernetes_version(request))
+    result = preview(_saved(request, pk).composition(), _kubernetes_version(request))
     return JsonResponse({
         "kubernetes_version": _kubernetes_version(request),
         "errors": result.error_count,
@@ -196,7 +198,7 @@ def problems(request: HttpRequest, pk: int) -> JsonResponse:
 
 @api_view("POST")
 def helpers(request: HttpRequest, pk: int) -> JsonResponse:
-    saved = _saved(pk)
+    saved = _saved(request, pk)
     body = _json_object(request)
     unknown = set(body) - {"pattern", "params", "position", "native_sidecar"}
     if unknown:
@@ -216,7 +218,7 @@ def helpers(request: HttpRequest, pk: int) -> JsonResponse:
 
 @api_view("PATCH", "DELETE")
 def helper(request: HttpRequest, pk: int, helper_id: str) -> HttpResponse:
-    saved = _saved(pk)
+    saved = _saved(request, pk)
     current = saved.composition()
     if request.method == "DELETE":
         _index, removed = edits.remove_helper(current, helper_id)
@@ -244,7 +246,7 @@ def helper(request: HttpRequest, pk: int, helper_id: str) -> HttpResponse:
 
 @api_view("POST")
 def helper_order(request: HttpRequest, pk: int) -> JsonResponse:
-    saved = _saved(pk)
+    saved = _saved(request, pk)
     order = _json_object(request).get("order")
     if not isinstance(order, list) or not all(isinstance(item, str) for item in order):
         raise ApiError(400, "order must be a list of helper ids", {"order": "a list of helper ids"})
@@ -290,7 +292,15 @@ def contexts(request: HttpRequest) -> JsonResponse:
         found = cluster.list_contexts()
     except cluster.ClusterError as error:
         raise ApiError(400, error.message) from None
-    return JsonResponse({"contexts": [_context_json(c) for c in found]})
+    visible = [c for c in found if access.may(request.user, access.Action.VIEW, c.name)]
+    return JsonResponse({"contexts": [_context_json(c) for c in visible]})
+
+
+def _require(request: HttpRequest, action: access.Action, context: str) -> None:
+    try:
+        access.require(request.user, action, context)
+    except access.Refused as error:
+        raise ApiError(403, str(error)) from None
 
 
 def _deploy_request(body: dict[str, Any]) -> deploys.DeployRequest:
@@ -309,8 +319,9 @@ def _deploy_request(body: dict[str, Any]) -> deploys.DeployRequest:
 
 @api_view("POST")
 def deploy(request: HttpRequest, pk: int) -> JsonResponse:
-    saved = _saved(pk)
+    saved = _saved(request, pk)
     wanted = _deploy_request(_json_object(request))
+    _require(request, access.Action.DRY_RUN if wanted.dry_run else access.Action.DEPLOY, wanted.context)
     try:
         record = deploys.deploy(saved, wanted, user_name(request))
     except deploys.DeployRefused as error:
@@ -320,8 +331,9 @@ def deploy(request: HttpRequest, pk: int) -> JsonResponse:
 
 @api_view("POST")
 def diff(request: HttpRequest, pk: int) -> JsonResponse:
-    saved = _saved(pk)
+    saved = _saved(request, pk)
     wanted = _deploy_request(_json_object(request))
+    _require(request, access.Action.DRY_RUN, wanted.context)
     try:
         wanted.validate()
         diffs = cluster.diff_manifests(wanted.context, wanted.namespace, deploys.manifests_for(saved, wanted.namespace))
@@ -337,7 +349,9 @@ def diff(request: HttpRequest, pk: int) -> JsonResponse:
 
 @api_view("GET")
 def deployments(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"deployments": [record_json(r) for r in DeployRecord.objects.all()[:300]]})
+    records = DeployRecord.objects.all()[:300]
+    visible = [r for r in records if access.may(request.user, access.Action.VIEW, r.context)]
+    return JsonResponse({"deployments": [record_json(r) for r in visible]})
 
 
 @api_view("GET", "DELETE")
@@ -346,8 +360,11 @@ def deployment(request: HttpRequest, pk: int) -> JsonResponse:
         record = DeployRecord.objects.get(pk=pk)
     except DeployRecord.DoesNotExist:
         raise ApiError(404, f"no deployment with id {pk}") from None
+    if not access.may(request.user, access.Action.VIEW, record.context):
+        raise ApiError(404, f"no deployment with id {pk}")
     if request.method == "GET":
         return JsonResponse(record_json(record))
+    _require(request, access.Action.UNDEPLOY, record.context)
     try:
         return _record_response(deploys.undeploy(record, user_name(request)))
     except deploys.DeployRefused as error:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import csv
+
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from composer import cluster, deploys
+from composer import access, cluster, deploys
 from composer.highlight import highlight_yaml
 from composer.models import DeployRecord
 from composer.views.htmx import HtmxHttpRequest
@@ -27,10 +29,10 @@ def deploy_request(data, default_context: str = "") -> deploys.DeployRequest:
     )
 
 
-def deploy_panel_context(composition_namespace: str) -> dict:
+def deploy_panel_context(request: HttpRequest, composition_namespace: str) -> dict:
     """The contexts to offer (names and clusters only, never credentials) and the default namespace."""
     try:
-        contexts = cluster.list_contexts()
+        contexts = [c for c in cluster.list_contexts() if access.may(request.user, access.Action.VIEW, c.name)]
         problem = ""
     except cluster.ClusterError as error:
         contexts, problem = [], error.message
@@ -45,10 +47,13 @@ def deploy_panel_context(composition_namespace: str) -> dict:
 @require_GET
 def namespaces(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The namespaces of the chosen context as <option>s, or why they cannot be listed."""
-    get_saved(pk)
+    get_saved(request, pk)
     context = request.GET.get("context", "")
     try:
+        access.require(request.user, access.Action.VIEW, context)
         names, problem = cluster.list_namespaces(context), ""
+    except access.Refused as error:
+        names, problem = [], str(error)
     except cluster.ClusterError as error:
         names, problem = [], error.message
     return render(request, "composer/_namespace_options.html", {"names": names, "problem": problem})
@@ -56,9 +61,14 @@ def namespaces(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def deploy(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    saved = get_saved(pk)
+    saved = get_saved(request, pk)
     wanted = deploy_request(request.POST)
     action = request.POST.get("action", "deploy")
+    needed = access.Action.DRY_RUN if action in ("diff", "dry-run") else access.Action.DEPLOY
+    try:
+        access.require(request.user, needed, wanted.context)
+    except access.Refused as error:
+        return render(request, "composer/_deploy_refused.html", {"message": str(error)}, status=403)
     try:
         if action == "diff":
             wanted.validate()
@@ -88,12 +98,39 @@ def history(request: HttpRequest) -> HttpResponse:
     composition = request.GET.get("composition", "")
     if composition.isdigit():
         records = records.filter(composition_id=int(composition))
-    return render(request, "composer/deployments.html", {"records": records[:300]})
+    visible = [r for r in records[:300] if access.may(request.user, access.Action.VIEW, r.context)]
+    return render(request, "composer/deployments.html", {"records": visible})
+
+
+EXPORT_FIELDS = ("id", "created", "action", "outcome", "user", "context", "namespace", "composition_name",
+                 "revision", "force", "error_kind", "message")
+
+
+@require_GET
+def export_csv(request: HttpRequest) -> HttpResponse:
+    """The audit trail as CSV: every deploy, dry run and undeploy this user may see."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="pod-studio-deploys.csv"'
+    writer = csv.writer(response)
+    writer.writerow(EXPORT_FIELDS)
+    for record in DeployRecord.objects.order_by("created", "pk").iterator():
+        if access.may(request.user, access.Action.VIEW, record.context):
+            row = [getattr(record, "pk" if field == "id" else field) for field in EXPORT_FIELDS]
+            writer.writerow([value.isoformat() if hasattr(value, "isoformat") else value for value in row])
+    return response
+
+
+def visible_record(request: HttpRequest, pk: int) -> DeployRecord:
+    """The record, if this user may see its context (others get a 404: not even its existence)."""
+    record = get_object_or_404(DeployRecord, pk=pk)
+    if not access.may(request.user, access.Action.VIEW, record.context):
+        raise Http404("no such deploy record")
+    return record
 
 
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    record = get_object_or_404(DeployRecord, pk=pk)
+    record = visible_record(request, pk)
     return render(request, "composer/deployment.html", {
         "record": record,
         "yaml_html": highlight_yaml(record.manifest_yaml),
@@ -103,22 +140,27 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def redeploy(request: HttpRequest, pk: int) -> HttpResponse:
-    previous = get_object_or_404(DeployRecord, pk=pk)
+    previous = visible_record(request, pk)
     try:
+        access.require(request.user, access.Action.DEPLOY, previous.context)
         record = deploys.redeploy(previous, user_name(request), force=request.POST.get("force") == "on")
-    except deploys.DeployRefused as error:
-        return render(request, "composer/deployment.html", {"record": previous, "error": str(error)}, status=422)
+    except (deploys.DeployRefused, access.Refused) as error:
+        status = 403 if isinstance(error, access.Refused) else 422
+        context = {"record": previous, "error": str(error), "yaml_html": highlight_yaml(previous.manifest_yaml)}
+        return render(request, "composer/deployment.html", context, status=status)
     return redirect(record)
 
 
 @require_http_methods(["GET", "POST"])
 def undeploy(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes every object the deploy sent."""
-    deployed = get_object_or_404(DeployRecord, pk=pk)
+    deployed = visible_record(request, pk)
     if request.method == "GET":
         return render(request, "composer/undeploy.html", {"record": deployed})
     try:
+        access.require(request.user, access.Action.UNDEPLOY, deployed.context)
         record = deploys.undeploy(deployed, user_name(request))
-    except deploys.DeployRefused as error:
-        return render(request, "composer/undeploy.html", {"record": deployed, "error": str(error)}, status=422)
+    except (deploys.DeployRefused, access.Refused) as error:
+        status = 403 if isinstance(error, access.Refused) else 422
+        return render(request, "composer/undeploy.html", {"record": deployed, "error": str(error)}, status=status)
     return redirect(record)

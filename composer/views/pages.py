@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,20 +15,31 @@ from composer.domain.yamlio import MAX_YAML_BYTES, YamlError, load_documents
 from composer.models import SavedComposition
 from composer.views.deploy import deploy_panel_context
 from composer.views.htmx import HtmxHttpRequest
-from composer.views.workspace import get_saved, workspace_context
+from composer.views.workspace import get_saved, owner_of, workspace_context
+
+
+@login_not_required
+@require_GET
+def healthz(request: HtmxHttpRequest) -> HttpResponse:
+    """For probes: the process answers and its database does."""
+    try:
+        SavedComposition.objects.exists()
+    except DatabaseError:
+        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")
 
 
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "composer/home.html", {
-        "compositions": SavedComposition.objects.all(),
+        "compositions": SavedComposition.objects.visible_to(request.user),
         "examples": EXAMPLES,
     })
 
 
 @require_POST
 def new_composition(request: HtmxHttpRequest) -> HttpResponse:
-    return redirect(SavedComposition.create(Composition()))
+    return redirect(SavedComposition.create(Composition(), owner=owner_of(request)))
 
 
 @require_POST
@@ -34,22 +47,23 @@ def open_example(request: HtmxHttpRequest, example_id: str) -> HttpResponse:
     example = EXAMPLES_BY_ID.get(example_id)
     if example is None:
         return render(request, "composer/home.html", {
-            "compositions": SavedComposition.objects.all(),
+            "compositions": SavedComposition.objects.visible_to(request.user),
             "examples": EXAMPLES,
             "error": f"There is no example called '{example_id}'.",
         }, status=404)
-    return redirect(SavedComposition.create(example.build(), message=f"from example '{example.title}'"))
+    message = f"from example '{example.title}'"
+    return redirect(SavedComposition.create(example.build(), message=message, owner=owner_of(request)))
 
 
 @require_POST
 def duplicate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    return redirect(get_saved(pk).duplicate())
+    return redirect(get_saved(request, pk).duplicate(owner=owner_of(request)))
 
 
 @require_http_methods(["GET", "POST"])
 def delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes."""
-    saved = get_saved(pk)
+    saved = get_saved(request, pk)
     if request.method == "POST":
         saved.delete()
         return redirect("composer:home")
@@ -74,7 +88,7 @@ def import_yaml(request: HtmxHttpRequest) -> HttpResponse:
         return _import_failed(request, text="", message="The file is not UTF-8 text.")
     except (YamlError, ManifestImportError) as error:
         return _import_failed(request, text, str(error), getattr(error, "line", None))
-    saved = SavedComposition.create(result.composition, message="imported from YAML")
+    saved = SavedComposition.create(result.composition, message="imported from YAML", owner=owner_of(request))
     if result.warnings:
         request.session[f"import-warnings-{saved.pk}"] = result.warnings
     return redirect(saved)
@@ -86,14 +100,14 @@ def _import_failed(request: HtmxHttpRequest, text: str, message: str, line: int 
 
 @require_GET
 def composition(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    saved = get_saved(pk)
+    saved = get_saved(request, pk)
     warnings = request.session.pop(f"import-warnings-{saved.pk}", [])
     context = workspace_context(saved, import_warnings=warnings)
-    context.update(deploy_panel_context(context["composition"].workload.namespace))
+    context.update(deploy_panel_context(request, context["composition"].workload.namespace))
     return render(request, "composer/composer.html", context)
 
 
 @require_GET
 def history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    saved = get_saved(pk)
+    saved = get_saved(request, pk)
     return render(request, "composer/history.html", {"saved": saved, "revisions": saved.revisions.all()[:200]})

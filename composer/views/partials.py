@@ -43,7 +43,7 @@ def _message(error: edits.EditError) -> str:
 
 @require_POST
 def add_helper(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    saved = get_saved(pk)
+    saved = get_saved(request, pk)
     composition = saved.composition()
     position = request.POST.get("position", "")
     try:
@@ -59,7 +59,7 @@ def add_helper(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def remove_helper(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
-    saved = get_saved(pk)
+    saved = get_saved(request, pk)
     composition = saved.composition()
     before = saved.revision
     try:
@@ -75,7 +75,7 @@ def remove_helper(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResp
 @require_POST
 def move_helper(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
     """Moves a helper one step earlier or later in the run order (the keyboard alternative to dragging)."""
-    saved = get_saved(pk)
+    saved = get_saved(request, pk)
     composition = saved.composition()
     try:
         helper = edits.find_helper(composition, helper_id)
@@ -109,7 +109,7 @@ def _sequence_aware_order(composition: Composition, helper_id: str, direction: s
 @require_POST
 def reorder_helpers(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The init sequence after a drag: the listed helpers take the places the sequence had."""
-    saved = get_saved(pk)
+    saved = get_saved(request, pk)
     composition = saved.composition()
     dragged = request.POST.getlist("order")
     current = [h.id for h in composition.helpers]
@@ -125,7 +125,7 @@ def reorder_helpers(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def native_sidecar(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
-    saved = get_saved(pk)
+    saved = get_saved(request, pk)
     composition = saved.composition()
     native = request.POST.get("native_sidecar") == "on"
     try:
@@ -158,7 +158,7 @@ def _params_from_post(pattern: Pattern, post) -> tuple[dict, dict[str, str]]:
 
 @require_POST
 def helper_params(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
-    saved = get_saved(pk)
+    saved = get_saved(request, pk)
     composition = saved.composition()
     try:
         helper = edits.find_helper(composition, helper_id)
@@ -182,7 +182,7 @@ def helper_params(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResp
 
 @require_POST
 def app_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    saved = get_saved(pk)
+    saved = get_saved(request, pk)
     try:
         composition = forms.apply_app_form(saved.composition(), request.POST)
     except forms.FormErrors as error:
@@ -195,7 +195,7 @@ def app_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def pod_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    saved = get_saved(pk)
+    saved = get_saved(request, pk)
     try:
         composition = forms.apply_pod_form(saved.composition(), request.POST)
     except forms.FormErrors as error:
@@ -209,7 +209,7 @@ def pod_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def restore(request: HtmxHttpRequest, pk: int, number: int) -> HttpResponse:
     """Undo and history restore: the chosen revision becomes the newest one."""
-    saved = get_saved(pk)
+    saved = get_saved(request, pk)
     if not saved.revisions.filter(number=number).exists():
         return _edit_failed(request, saved, edits.EditError(f"revision {number} is no longer kept"))
     saved.restore(number)

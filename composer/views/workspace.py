@@ -89,8 +89,13 @@ def helper_cards(result: Preview) -> tuple[list[HelperCard], list[HelperCard]]:
     return sequence, beside
 
 
-def get_saved(pk: int) -> SavedComposition:
-    return get_object_or_404(SavedComposition, pk=pk)
+def get_saved(request: HttpRequest, pk: int) -> SavedComposition:
+    """The composition, if this user may see it (in team mode: their own or an unowned one)."""
+    return get_object_or_404(SavedComposition.objects.visible_to(request.user), pk=pk)
+
+
+def owner_of(request: HttpRequest):
+    return request.user if request.user.is_authenticated else None
 
 
 def workspace_context(saved: SavedComposition, **extra: Any) -> dict[str, Any]:

@@ -1,0 +1,137 @@
+"""Team mode: login for everything, API tokens, per-context permissions, attribution and audit."""
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+
+from composer.domain.examples import EXAMPLES_BY_ID
+from composer.models import ContextPermission, DeployRecord, SavedComposition
+
+
+@pytest.fixture(autouse=True)
+def team(settings):
+    settings.PODSTUDIO_TEAM_MODE = True
+
+
+@pytest.fixture
+def alice(db):
+    return User.objects.create_user("alice", password="wonderland-42")
+
+
+@pytest.fixture
+def bob(db):
+    return User.objects.create_user("bob", password="builder-42")
+
+
+def grant(user, pattern="stand-in", **rights):
+    group, _ = Group.objects.get_or_create(name=f"{user.username}-team")
+    group.user_set.add(user)
+    ContextPermission.objects.create(group=group, context_pattern=pattern, **rights)
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, db):
+    page = client.get("/")
+    assert page.status_code == 302 and page.url.startswith("/accounts/login/")
+    api = client.get("/api/v1/patterns")
+    assert api.status_code == 401 and "API token" in api.json()["error"]
+    htmx = client.post("/c/1/helpers/add", {"pattern": "sysctl"}, HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 200 and htmx["HX-Redirect"].startswith("/accounts/login/")
+    assert client.get("/healthz").content == b"ok\n"
+    assert client.get("/accounts/login/").status_code == 200
+
+
+def test_login_then_people_see_only_their_own_compositions(client, alice, bob):
+    theirs = SavedComposition.create(EXAMPLES_BY_ID["log-tailer"].build(), owner=bob)
+    assert client.login(username="alice", password="wonderland-42")
+    client.post("/new")
+    mine = SavedComposition.objects.get(owner=alice)
+    home = client.get("/").content.decode()
+    assert mine.get_absolute_url() in home and theirs.get_absolute_url() not in home
+    assert client.get(theirs.get_absolute_url()).status_code == 404
+    edit = client.post(f"/c/{theirs.pk}/helpers/add", {"pattern": "sysctl"}, HTTP_HX_REQUEST="true")
+    assert edit.status_code == 404
+    assert client.get(f"/api/v1/compositions/{theirs.pk}").status_code == 404
+    assert client.delete(f"/api/v1/compositions/{theirs.pk}").status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.revision == 1
+
+
+def test_api_tokens_authenticate_scripts_and_bad_ones_are_refused(client, alice):
+    out = io.StringIO()
+    call_command("createapitoken", "alice", "ci", stdout=out)
+    token = out.getvalue().strip()
+    assert token.startswith("ps_")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    created = client.post("/api/v1/compositions", "{}", content_type="application/json", **auth)
+    assert created.status_code == 201
+    assert SavedComposition.objects.get().owner == alice
+    bad = client.get("/api/v1/compositions", HTTP_AUTHORIZATION="Bearer ps_nope")
+    assert bad.status_code == 401 and "unknown or revoked" in bad.json()["error"]
+    alice.is_active = False
+    alice.save()
+    assert client.get("/api/v1/compositions", **auth).status_code == 401
+
+
+def test_context_permissions_gate_view_dry_run_deploy_and_undeploy(client, alice, standin_target):
+    client.login(username="alice", password="wonderland-42")
+    saved = SavedComposition.create(EXAMPLES_BY_ID["log-tailer"].build(), owner=alice)
+    body = {"context": "stand-in", "namespace": "default"}
+    url = f"/api/v1/compositions/{saved.pk}/deploy"
+
+    assert client.get("/api/v1/contexts").json()["contexts"] == []
+    refused = client.post(url, {**body, "dry_run": True}, content_type="application/json")
+    assert refused.status_code == 403 and "alice may not dry-run in context 'stand-in'" in refused.json()["error"]
+
+    grant(alice, can_view=True, can_dry_run=True)
+    assert [c["name"] for c in client.get("/api/v1/contexts").json()["contexts"]] == ["stand-in"]
+    assert client.post(url, {**body, "dry_run": True}, content_type="application/json").status_code == 201
+    assert client.post(url, body, content_type="application/json").status_code == 403
+    panel = client.post(f"/c/{saved.pk}/deploy", {**body, "action": "deploy"}, HTTP_HX_REQUEST="true")
+    assert panel.status_code == 403 and "may not deploy" in panel.content.decode()
+
+    grant(alice, can_deploy=True)
+    deployed = client.post(url, body, content_type="application/json")
+    assert deployed.status_code == 201 and deployed.json()["user"] == "alice"
+    assert client.delete(f"/api/v1/deployments/{deployed.json()['id']}").status_code == 403
+    grant(alice, can_undeploy=True)
+    assert client.delete(f"/api/v1/deployments/{deployed.json()['id']}").status_code == 201
+    assert standin_target.server.get("pods", "default", "timecheck") is None
+
+
+def test_records_of_contexts_one_may_not_view_are_hidden(client, alice, db):
+    record = DeployRecord.objects.create(
+        composition_name="x", revision=1, action="deploy", context="prod", namespace="a", user="root",
+        manifest_yaml="", outcome="succeeded",
+    )
+    client.login(username="alice", password="wonderland-42")
+    assert client.get(record.get_absolute_url()).status_code == 404
+    assert client.get(f"/api/v1/deployments/{record.pk}").status_code == 404
+    assert "prod/a" not in client.get("/deployments/").content.decode()
+    grant(alice, pattern="pro*", can_view=True)
+    assert client.get(record.get_absolute_url()).status_code == 200
+
+
+def test_audit_export_lists_every_attempt_with_who(client, alice, standin_target):
+    grant(alice, can_deploy=True)
+    client.login(username="alice", password="wonderland-42")
+    saved = SavedComposition.create(EXAMPLES_BY_ID["log-tailer"].build(), owner=alice)
+    client.post(f"/c/{saved.pk}/deploy", {"context": "stand-in", "namespace": "default", "action": "deploy"},
+                HTTP_HX_REQUEST="true")
+    response = client.get("/deployments/export.csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response["Content-Disposition"].startswith("attachment")
+    assert [(r["action"], r["user"], r["context"], r["outcome"]) for r in rows] == [
+        ("deploy", "alice", "stand-in", "succeeded")
+    ]
+
+
+def test_pages_send_security_headers(client, alice):
+    client.login(username="alice", password="wonderland-42")
+    response = client.get("/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
