@@ -110,9 +110,15 @@ def _send(record: DeployRecord, manifests: list[dict[str, Any]], request: Deploy
         )
     except cluster.ClusterError as error:
         return _failed(record, error)
+    return _finished(record, results, success="", dry_run=request.dry_run)
+
+
+def _finished(record: DeployRecord, results: list[cluster.ObjectResult], success: str,
+              dry_run: bool = False) -> DeployRecord:
+    """Records the per-object results; `success` replaces the summary when everything worked."""
     record.results = result_dicts(results)
     record.outcome = _outcome(results)
-    record.message = _summary(results, request.dry_run)
+    record.message = success if success and record.succeeded else _summary(results, dry_run)
     failed = next((r for r in results if r.outcome == "failed"), None)
     record.error_kind = (failed.error_kind or "") if failed else ""
     record.save()
@@ -139,18 +145,11 @@ def recreate(saved: SavedComposition, request: DeployRequest, user: str) -> Depl
     try:
         companions = cluster.apply_manifests(request.context, request.namespace, manifests[:-1])
         if not all(result.ok for result in companions):
-            record.results = result_dicts(companions)
-            record.outcome, record.message = Outcome.FAILED, _summary(companions, dry_run=False)
-            record.save()
-            return record
+            return _finished(record, companions, success="")
         results = [*companions, cluster.recreate_pod(request.context, request.namespace, pod)]
     except cluster.ClusterError as error:
         return _failed(record, error)
-    record.results = result_dicts(results)
-    record.outcome = _outcome(results)
-    record.message = "Deleted the Pod and created it again." if record.succeeded else _summary(results, False)
-    record.save()
-    return record
+    return _finished(record, results, success="Deleted the Pod and created it again.")
 
 
 def undeploy(deployed: DeployRecord, user: str) -> DeployRecord:
@@ -167,8 +166,4 @@ def undeploy(deployed: DeployRecord, user: str) -> DeployRecord:
         results = cluster.delete_objects(deployed.context, deployed.namespace, refs)
     except cluster.ClusterError as error:
         return _failed(record, error)
-    record.results = result_dicts(results)
-    record.outcome = _outcome(results)
-    record.message = "Deleted every object of that deploy." if record.succeeded else _summary(results, False)
-    record.save()
-    return record
+    return _finished(record, results, success="Deleted every object of that deploy.")

@@ -180,30 +180,26 @@ def helper_params(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResp
     return response
 
 
-@require_POST
-def app_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def _form_edit(request: HtmxHttpRequest, pk: int, apply_form, form_id: str, fields: list[str], message: str):
     saved = get_saved(request, pk)
     try:
-        composition = forms.apply_app_form(saved.composition(), request.POST)
+        composition = apply_form(saved.composition(), request.POST)
     except forms.FormErrors as error:
-        response = render_after_field_edit(request, saved, "app", APP_FIELDS, error.errors)
+        response = render_after_field_edit(request, saved, form_id, fields, error.errors)
         response.status_code = 422
         return response
-    saved.record(composition, "edited the app container")
-    return render_after_field_edit(request, saved, "app", APP_FIELDS, {})
+    saved.record(composition, message)
+    return render_after_field_edit(request, saved, form_id, fields, {})
+
+
+@require_POST
+def app_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    return _form_edit(request, pk, forms.apply_app_form, "app", APP_FIELDS, "edited the app container")
 
 
 @require_POST
 def pod_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    saved = get_saved(request, pk)
-    try:
-        composition = forms.apply_pod_form(saved.composition(), request.POST)
-    except forms.FormErrors as error:
-        response = render_after_field_edit(request, saved, "pod", POD_FIELDS, error.errors)
-        response.status_code = 422
-        return response
-    saved.record(composition, "edited the Pod settings")
-    return render_after_field_edit(request, saved, "pod", POD_FIELDS, {})
+    return _form_edit(request, pk, forms.apply_pod_form, "pod", POD_FIELDS, "edited the Pod settings")
 
 
 @require_POST
