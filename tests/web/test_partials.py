@@ -11,7 +11,7 @@ def test_add_helper_returns_the_workspace_and_saves(client, saved):
     response = hx_post(client, f"/c/{saved.pk}/helpers/add", {"pattern": "log-tailer"})
     html = response.content.decode()
     assert response.status_code == 200 and 'id="workspace"' in html and "Added Log tailer." in html
-    assert 'hx-swap-oob="true">Saved · r2' in html
+    assert 'id="saved-state" class="saved-state" aria-live="polite" hx-swap-oob="true">Saved · r2' in html
     saved.refresh_from_db()
     assert saved.data["helpers"][0]["pattern"] == "log-tailer"
 
