@@ -135,9 +135,10 @@ shared machine: compare figures from one run with each other, not across runs.
 ## Preview path (issue #2)
 
 Load the draft from SQLite → `render` → lint → schema validation (kubernetes-validate, 1.33
-schemas, validators cached per process) → YAML dump → Pygments highlighting. 300 runs after 20
-warm-up runs (highlighting: our Pygments lexer for the dumped YAML, see composer/highlight.py). Goal: median ≤ 10 ms and p99 ≤ 30 ms at 10 containers, growing no more than
-linearly. The last column compares with a bare `yaml.dump_all` (C dumper) of the same manifests.
+schemas, compiled once per process) → YAML dump → Pygments highlighting (our lexer for the
+dumped YAML, composer/highlight.py). 300 runs after 20 warm-up runs. Goal: median ≤ 10 ms and
+p99 ≤ 30 ms at 10 containers, growing no more than linearly. The last column compares with a
+bare `yaml.dump_all` (C dumper) of the same manifests.
 
 | containers | median ms | p99 ms | bare yaml dump ms | ratio |
 |---|---|---|---|---|
