@@ -126,6 +126,9 @@ def main() -> None:
     preview_rows = bench_preview()
     edit_rows, page = bench_edit()
     asset_rows = asset_bytes(page)
+    from bench import runtime as runtime_bench
+
+    runtime_section = runtime_bench.run()
     text = f"""# Performance
 
 Measured by `make bench` (`python -m bench`) on {started}: {os.cpu_count()} cores,
@@ -162,6 +165,7 @@ no framework.
 |---|---|
 {chr(10).join(asset_rows)}
 """
+    text += "\n" + runtime_section
     RESULTS.write_text(text)
     print(text)
 

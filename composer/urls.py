@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from composer.views import api, deploy, pages, partials
 
@@ -32,6 +32,8 @@ urlpatterns = [
     path("deployments/<int:pk>/", deploy.detail, name="deployment"),
     path("deployments/<int:pk>/redeploy", deploy.redeploy, name="redeploy"),
     path("deployments/<int:pk>/undeploy", deploy.undeploy, name="undeploy"),
+    # runtime: status, logs and their streams (docs/runtime.md)
+    path("", include("composer.urls_runtime")),
     # JSON / YAML API (docs/api.md)
     path("api/v1/patterns", api.patterns, name="api-patterns"),
     path("api/v1/compositions", api.compositions, name="api-compositions"),

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "composer.streaming.AsyncStreamingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -174,6 +175,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("PODSTUDIO_LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "INFO"}},
 }
+
+# Runtime view (docs/runtime.md): lines a log view keeps, characters shown per line before
+# "show more", concurrent streams per server process, keep-alive and watch renewal periods.
+PODSTUDIO_LOG_MAX_LINES = int(os.environ.get("PODSTUDIO_LOG_MAX_LINES", "5000"))
+PODSTUDIO_LOG_LINE_CHARS = int(os.environ.get("PODSTUDIO_LOG_LINE_CHARS", "2000"))
+PODSTUDIO_MAX_STREAMS = int(os.environ.get("PODSTUDIO_MAX_STREAMS", "40"))
+PODSTUDIO_SSE_HEARTBEAT = float(os.environ.get("PODSTUDIO_SSE_HEARTBEAT", "15"))
+PODSTUDIO_WATCH_SECONDS = int(os.environ.get("PODSTUDIO_WATCH_SECONDS", "50"))
 
 # Schema validation target when the cluster's version is unknown.
 PODSTUDIO_KUBERNETES_VERSION = os.environ.get("PODSTUDIO_KUBERNETES_VERSION", "1.33.0")

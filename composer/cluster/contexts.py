@@ -299,6 +299,9 @@ def _build_client(context: ContextInfo, paths: list[Path], timeouts: Timeouts) -
     # A refused connection is retried once; a request that was sent is never repeated
     # (a PATCH must not be applied twice, and a timeout must not double the wait).
     configuration.retries = urllib3.Retry(total=1, connect=1, read=0, redirect=0, status=0, other=0)
+    # Every open log or status stream holds a connection; urllib3's default pool of 10 would
+    # discard (and reopen) connections as soon as a few pages follow logs.
+    configuration.connection_pool_maxsize = 64
     return _TimeoutApiClient(configuration, timeouts)
 
 

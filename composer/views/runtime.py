@@ -1,0 +1,475 @@
+"""The runtime page of a deploy: its Pods coming up, and every container's logs.
+
+The page renders a first snapshot itself (it works without the live stream), then
+``streams.py`` keeps the status current over SSE and follows logs. This module also holds
+what the streams and the API share: finding the deployed workload of a DeployRecord
+(``deployed``), reading the user's log choice (``LogChoice``) and turning snapshots into
+what the templates show (``status_context``, ``log_panel``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from itertools import groupby
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET
+
+from composer import access, cluster, logtext
+from composer.cluster import logs as cluster_logs
+from composer.cluster import status as cluster_status
+from composer.cluster.status import ContainerStatus, PodStatus, StatusSnapshot, Workload
+from composer.domain.yamlio import YamlError, load_documents
+from composer.models import DeployRecord
+
+ALL_CONTAINERS = "*"
+WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
+
+
+def setting(name: str, default: Any) -> Any:
+    """Runtime knobs (docs/runtime.md): Django settings with defaults, so tests can change them."""
+    return getattr(settings, name, default)
+
+
+def max_lines() -> int:
+    return int(setting("PODSTUDIO_LOG_MAX_LINES", 5000))
+
+
+def line_chars() -> int:
+    return int(setting("PODSTUDIO_LOG_LINE_CHARS", logtext.DEFAULT_LIMIT))
+
+
+# ---------------------------------------------------------------------------
+# The deployed workload of a DeployRecord
+# ---------------------------------------------------------------------------
+
+
+class NotWatchable(Exception):
+    """This deploy record has nothing in a cluster to watch; ``status`` is the HTTP answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@dataclass(frozen=True)
+class Deployed:
+    record: DeployRecord
+    workload: Workload
+
+    @property
+    def context(self) -> str:
+        return self.record.context
+
+
+def deployed(request: HttpRequest, pk: int) -> Deployed:
+    """The record and the workload it deployed. Raises NotWatchable (404, 409).
+
+    A record in a context the user may not view is "not there" (404), as on the deploy pages."""
+    record = DeployRecord.objects.filter(pk=pk).first()
+    if record is None or not access.may(request.user, access.Action.VIEW, record.context):
+        raise NotWatchable(404, f"no deployment with id {pk}")
+    if record.action != DeployRecord.Action.DEPLOY:
+        what = "a dry run" if record.action == DeployRecord.Action.DRY_RUN else "an undeploy"
+        raise NotWatchable(409, f"deployment {pk} is {what}: it left nothing running to watch")
+    try:
+        documents = load_documents(record.manifest_yaml)
+    except YamlError as error:
+        raise NotWatchable(409, f"the manifest of deployment {pk} cannot be read: {error}") from None
+    manifest = next((d for d in reversed(documents) if d.get("kind") in WORKLOAD_KINDS), None)
+    if manifest is None:
+        raise NotWatchable(409, f"deployment {pk} sent no Pod or Deployment")
+    try:
+        workload = Workload.from_manifest(manifest, record.namespace)
+    except cluster.ClusterError as error:
+        raise NotWatchable(409, error.message) from None
+    return Deployed(record, workload)
+
+
+def deployed_or_404(request: HttpRequest, pk: int) -> Deployed:
+    try:
+        return deployed(request, pk)
+    except NotWatchable as error:
+        raise Http404(error.message) from None
+
+
+def take_snapshot(target: Deployed, *, events: bool = True) -> StatusSnapshot:
+    """A snapshot now; when the cluster cannot be asked, an empty one that says why."""
+    try:
+        return cluster_status.pod_statuses(target.context, target.workload.namespace, target.workload, events=events)
+    except cluster.ClusterError as error:
+        return StatusSnapshot(target.workload, (), datetime.now(UTC), problem=error)
+
+
+# ---------------------------------------------------------------------------
+# What the status templates show
+# ---------------------------------------------------------------------------
+
+# (icon, tone) by situation; the words beside the icon always say the same.
+_ICONS = {
+    "done": ("✓", "ok"),
+    "running": ("●", "running"),
+    "unready": ("◐", "warn"),
+    "failed": ("✗", "bad"),
+    "waiting": ("…", "pending"),
+    "unknown": ("○", "pending"),
+}
+
+
+def container_look(container: ContainerStatus) -> tuple[str, str]:
+    if container.failing:
+        return _ICONS["failed"]
+    if container.state == cluster_status.TERMINATED:
+        return _ICONS["done"]
+    if container.state == cluster_status.RUNNING:
+        ready = container.ready or container.kind == cluster_status.INIT
+        return _ICONS["running" if ready else "unready"]
+    if container.state == cluster_status.WAITING:
+        return _ICONS["waiting"]
+    return _ICONS["unknown"]
+
+
+KIND_LABELS = {
+    cluster_status.INIT: "init",
+    cluster_status.NATIVE_SIDECAR: "native sidecar",
+    cluster_status.CONTAINER: "",
+}
+
+
+def age(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "—"
+    seconds = max(int((now - moment).total_seconds()), 0)
+    if seconds < 120:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 120:
+        return f"{minutes}m"
+    hours = minutes // 60
+    return f"{hours}h{minutes % 60}m" if hours < 48 else f"{hours // 24}d"
+
+
+def logs_query(pod: str, container: str, *, previous: bool = False) -> str:
+    params = {"pod": pod, "container": container}
+    if previous:
+        params["previous"] = "1"
+    return urlencode(params)
+
+
+@dataclass(frozen=True)
+class ContainerRow:
+    status: ContainerStatus
+    pod: str
+    icon: str
+    tone: str
+    kind_label: str
+    logs_query: str
+    previous_query: str
+
+    @property
+    def option_label(self) -> str:
+        """How the log picker names it: icon, run-order step, name, kind, state."""
+        step = f"{self.status.position}. " if self.status.kind != cluster_status.CONTAINER else ""
+        kind = f"{self.kind_label}, " if self.kind_label else ""
+        return f"{self.icon} {step}{self.status.name} ({kind}{self.status.summary})"
+
+
+def container_row(pod: PodStatus, container: ContainerStatus) -> ContainerRow:
+    icon, tone = container_look(container)
+    return ContainerRow(
+        container,
+        pod.name,
+        icon,
+        tone,
+        KIND_LABELS[container.kind],
+        logs_query(pod.name, container.name),
+        logs_query(pod.name, container.name, previous=True),
+    )
+
+
+@dataclass(frozen=True)
+class PodView:
+    pod: PodStatus
+    tone: str
+    age: str
+    init_rows: list[ContainerRow]
+    long_running_rows: list[ContainerRow]
+    warnings: int
+
+
+def pod_view(pod: PodStatus, now: datetime) -> PodView:
+    blocked = cluster_status.diagnose(pod) is not None
+    tone = "bad" if blocked else ("ok" if pod.ready else ("done" if pod.phase == "Succeeded" else "pending"))
+    return PodView(
+        pod,
+        tone,
+        age(pod.created, now),
+        [container_row(pod, c) for c in pod.init_containers],
+        [container_row(pod, c) for c in pod.long_running],
+        sum(1 for e in pod.events if e.type == "Warning"),
+    )
+
+
+PROBLEM_TITLES = {
+    "unreachable": "The cluster cannot be reached.",
+    "timeout": "The cluster does not answer.",
+    "unauthorized": "The cluster does not accept the credentials.",
+    "forbidden": "Access denied.",
+    "not_found": "Not found.",
+}
+
+
+def status_context(target: Deployed, snapshot: StatusSnapshot) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    pods = [pod_view(pod, now) for pod in snapshot.pods]
+    problem = snapshot.problem
+    return {
+        "problem_title": PROBLEM_TITLES.get(problem.kind, "The cluster answered with an error.") if problem else "",
+        "record": target.record,
+        "workload": target.workload,
+        "snapshot": snapshot,
+        "pods": pods,
+        "blockers": [
+            (blocker, logs_query(blocker.pod, blocker.container) if blocker.container else "")
+            for blocker in snapshot.blockers
+        ],
+        "ready_count": sum(1 for pod in snapshot.pods if pod.ready),
+    }
+
+
+# ---------------------------------------------------------------------------
+# The log panel
+# ---------------------------------------------------------------------------
+
+
+def query_flag(query: Any, name: str) -> bool:
+    return str(query.get(name, "")).lower() in ("1", "true", "on", "yes")
+
+
+@dataclass(frozen=True)
+class LogChoice:
+    """Which log the user wants, checked against the Pods that exist."""
+
+    pod: str
+    container: str  # a container name, or ALL_CONTAINERS for the merged view
+    previous: bool = False
+    tail: int | None = cluster_logs.DEFAULT_TAIL
+    follow: bool = False
+    timestamps: bool = False
+
+    @property
+    def merged(self) -> bool:
+        return self.container == ALL_CONTAINERS
+
+    def containers(self, pod: PodStatus) -> list[str]:
+        return [c.name for c in pod.all_containers] if self.merged else [self.container]
+
+    def query(self, **changes: Any) -> str:
+        choice = replace(self, **changes)
+        params = {"pod": choice.pod, "container": choice.container}
+        if choice.tail is not None:
+            params["tail"] = str(choice.tail)
+        params.update({name: "1" for name in ("previous", "follow", "timestamps") if getattr(choice, name)})
+        return urlencode(params)
+
+
+def parse_tail(value: Any, *, default: int | None, most: int | None) -> int | None:
+    """A tail length: a positive number (at most ``most``), ``all`` for everything, else ``default``."""
+    text = str(value or "").strip().lower()
+    if text == "all":
+        return most
+    try:
+        number = int(text)
+    except ValueError:
+        return default
+    number = max(number, 1)
+    return min(number, most) if most else number
+
+
+def choose_log(query: Any, snapshot: StatusSnapshot, *, tail_limit: int | None) -> LogChoice | None:
+    """The log to show: the requested one when it exists, else the one that matters most now."""
+    pod = snapshot.pod(query.get("pod", "")) or (snapshot.pods[0] if snapshot.pods else None)
+    if pod is None:
+        return None
+    requested = query.get("container", "")
+    chosen = pod.container(requested) if requested != ALL_CONTAINERS else None
+    if chosen is None and requested != ALL_CONTAINERS:
+        chosen = pod.default_container()
+    name = ALL_CONTAINERS if requested == ALL_CONTAINERS else (chosen.name if chosen else "")
+    previous = query_flag(query, "previous") and chosen is not None and chosen.restarts > 0
+    explicit_follow = "follow" in query or "tail" in query  # the form was used: respect its checkbox
+    follow = query_flag(query, "follow") if explicit_follow else _worth_following(chosen)
+    return LogChoice(
+        pod.name,
+        name,
+        previous=previous,
+        tail=parse_tail(query.get("tail"), default=cluster_logs.DEFAULT_TAIL, most=tail_limit),
+        follow=follow and not previous,
+        timestamps=query_flag(query, "timestamps"),
+    )
+
+
+def _worth_following(container: ContainerStatus | None) -> bool:
+    """Follow by default what is running or about to start; a finished or failing one's log is complete."""
+    if container is None or container.failing:
+        return False
+    return container.state in (cluster_status.RUNNING, cluster_status.WAITING)
+
+
+@dataclass
+class LogPanel:
+    choice: LogChoice | None
+    pod: PodStatus | None
+    pods: list[str] = field(default_factory=list)
+    options: list[tuple[str, str, bool]] = field(default_factory=list)  # value, label, selected
+    can_previous: bool = False
+    lines_html: SafeString = mark_safe("")
+    line_count: int = 0
+    notes: list[str] = field(default_factory=list)
+    error: str = ""
+    stream_url: str = ""
+    download_url: str = ""
+    label: str = "Log"
+
+
+def render_lines(lines: list[cluster_logs.LogLine], *, merged: bool, tags: dict[str, int]) -> str:
+    """Log lines as page HTML (escaped by logtext). ``tags`` numbers the containers for colours."""
+    parts = []
+    for container, run in groupby(lines, key=lambda line: line.container):
+        stamps, texts = zip(*((line.timestamp, line.text) for line in run), strict=True)
+        parts.append(logtext.lines_html(stamps, texts, container=container if merged else "",
+                                        tag_index=tags.get(container, 0), limit=line_chars()))
+    return "\n".join(parts)
+
+
+CHUNK_LINES = 100  # as in static/js/runtime.js: the browser lays out (or skips) a chunk of lines at once
+
+
+def in_chunks(lines_html: str) -> str:
+    """Lines of HTML (one per text line) grouped in ``<div class="chunk">`` elements."""
+    if not lines_html:
+        return ""
+    lines = lines_html.split("\n")
+    return "".join(
+        '<div class="chunk">' + "".join(lines[first : first + CHUNK_LINES]) + "</div>"
+        for first in range(0, len(lines), CHUNK_LINES)
+    )
+
+
+def render_chunk(chunk: cluster_logs.LogChunk, *, merged: bool, tags: dict[str, int]) -> str:
+    return logtext.block_html(
+        chunk.block,
+        stamped=chunk.stamped,
+        plain=chunk.plain,
+        container=chunk.container if merged else "",
+        tag_index=tags.get(chunk.container, 0),
+        limit=line_chars(),
+    )
+
+
+def container_tags(pod: PodStatus | None) -> dict[str, int]:
+    return {c.name: index for index, c in enumerate(pod.all_containers)} if pod else {}
+
+
+def log_panel(target: Deployed, snapshot: StatusSnapshot, query: Any) -> LogPanel:
+    choice = choose_log(query, snapshot, tail_limit=max_lines())
+    if choice is None:
+        return LogPanel(None, None, error=snapshot.problem.message if snapshot.problem else "")
+    pod = snapshot.pod(choice.pod)
+    assert pod is not None
+    chosen = pod.container(choice.container)
+    panel = LogPanel(
+        choice,
+        pod,
+        pods=[p.name for p in snapshot.pods],
+        options=[(row.status.name, row.option_label, row.status.name == choice.container)
+                 for row in (container_row(pod, c) for c in pod.all_containers)]
+        + [(ALL_CONTAINERS, "All containers (merged)", choice.merged)],
+        can_previous=chosen is not None and chosen.restarts > 0,
+        label=_log_label(choice),
+    )
+    pk = target.record.pk
+    panel.download_url = reverse("composer:api-deployment-logs", args=[pk]) + "?" + _download_query(choice)
+    if choice.follow:
+        panel.stream_url = reverse("composer:runtime-logs-stream", args=[pk]) + "?" + choice.query()
+    else:
+        _fill_lines(panel, target, choice, pod)
+    return panel
+
+
+def _log_label(choice: LogChoice) -> str:
+    if choice.merged:
+        return f"Logs of all containers of {choice.pod}"
+    return f"Log of {choice.container}" + (" (previous instance)" if choice.previous else "")
+
+
+def _download_query(choice: LogChoice) -> str:
+    params = {"pod": choice.pod, "container": choice.container, "download": "1"}
+    if choice.previous:
+        params["previous"] = "1"
+    if choice.timestamps:
+        params["timestamps"] = "1"
+    return urlencode(params)
+
+
+def _fill_lines(panel: LogPanel, target: Deployed, choice: LogChoice, pod: PodStatus) -> None:
+    namespace = target.workload.namespace
+    try:
+        if choice.merged:
+            lines, panel.notes = cluster_logs.fetch_merged(
+                target.context, namespace, pod.name, choice.containers(pod), tail=choice.tail, keep=max_lines()
+            )
+        else:
+            request = cluster_logs.LogRequest(pod.name, choice.container, previous=choice.previous, tail=choice.tail)
+            lines = cluster_logs.fetch(target.context, namespace, request)
+    except cluster.ClusterError as error:
+        panel.error = error.message
+        return
+    panel.line_count = len(lines)
+    # Safe: every piece of log text went through logtext's escaping.
+    panel.lines_html = mark_safe(in_chunks(render_lines(lines, merged=choice.merged, tags=container_tags(pod))))
+
+
+# ---------------------------------------------------------------------------
+# Views
+# ---------------------------------------------------------------------------
+
+
+def _page_context(target: Deployed, snapshot: StatusSnapshot, query: Any) -> dict[str, Any]:
+    undone_by = DeployRecord.objects.filter(undeploy_of=target.record).order_by("-created").first()
+    return {
+        **status_context(target, snapshot),
+        "log": log_panel(target, snapshot, query),
+        "max_lines": max_lines(),
+        "undone_by": undone_by,
+    }
+
+
+@require_GET
+def page(request: HttpRequest, pk: int) -> HttpResponse:
+    target = deployed_or_404(request, pk)
+    snapshot = take_snapshot(target)
+    return render(request, "composer/runtime.html", _page_context(target, snapshot, request.GET))
+
+
+@require_GET
+def status_partial(request: HttpRequest, pk: int) -> HttpResponse:
+    """The status region alone (what the live stream pushes; also a plain refresh)."""
+    target = deployed_or_404(request, pk)
+    return render(request, "composer/_runtime_status.html", status_context(target, take_snapshot(target)))
+
+
+@require_GET
+def logs_partial(request: HttpRequest, pk: int) -> HttpResponse:
+    """The log panel for the chosen Pod, container and options."""
+    target = deployed_or_404(request, pk)
+    snapshot = take_snapshot(target, events=False)
+    context = {"record": target.record, "log": log_panel(target, snapshot, request.GET), "max_lines": max_lines()}
+    return render(request, "composer/_runtime_logs.html", context)

@@ -1,0 +1,103 @@
+"""Production serving: the app under uvicorn (ASGI) streams status and logs live, chunk by chunk.
+
+Django's ASGI handler would read a synchronous stream to its end before sending anything;
+composer.streaming makes endless streams work there. This starts a real uvicorn process
+with its own SQLite database, deploys through the API to the stand-in API server and reads
+the Server-Sent Events over HTTP.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def uvicorn_server(tmp_path, kubeconfig_path):
+    env = {**os.environ, "PODSTUDIO_SQLITE_PATH": str(tmp_path / "asgi.sqlite3"), "KUBECONFIG": str(kubeconfig_path),
+           "PODSTUDIO_SSE_HEARTBEAT": "0.5", "PODSTUDIO_LOG_FORMAT": "plain"}
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "podstudio.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail(f"uvicorn did not start: {process.stdout.read().decode()[-2000:]}")
+    yield port
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def request(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    connection.request(method, path, json.dumps(body) if body is not None else None, headers)
+    response = connection.getresponse()
+    return response.status, json.loads(response.read() or b"{}")
+
+
+def read_until(response: http.client.HTTPResponse, needle: bytes, seconds: float) -> bytes:
+    """Reads the stream as it arrives until `needle` shows up (a chunk at a time, never to the end)."""
+    seen = b""
+    deadline = time.monotonic() + seconds
+    while needle not in seen:
+        assert time.monotonic() < deadline, f"{needle!r} did not arrive; got {seen[-500:]!r}"
+        seen += response.read1(65536)
+    return seen
+
+
+def test_status_and_log_streams_flow_live_under_uvicorn(uvicorn_server, apiserver):
+    port = uvicorn_server
+    status, created = request(port, "POST", "/api/v1/compositions", {
+        "workload": {"name": "web", "labels": {"app": "web"}}, "app": {"name": "app", "image": "nginx:1.27"},
+    })
+    assert status == 201
+    status, deployed = request(port, "POST", f"/api/v1/compositions/{created['id']}/deploy",
+                               {"context": "stand-in", "namespace": "default"})
+    assert status == 201, deployed
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    connection.request("GET", f"/deployments/{deployed['id']}/runtime/status/stream")
+    stream = connection.getresponse()
+    assert stream.status == 200 and stream.getheader("Content-Type").startswith("text/event-stream")
+    read_until(stream, b"event: status", 15)
+    apiserver.set_pod_status("default", "web", {"phase": "Running", "containerStatuses": [
+        {"name": "app", "ready": True, "restartCount": 0, "image": "nginx:1.27", "imageID": "",
+         "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]})
+    read_until(stream, b"Running", 15)
+    connection.close()
+
+    apiserver.add_log("default", "web", "app", "first line from under uvicorn")
+    logs = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    logs.request("GET", f"/api/v1/deployments/{deployed['id']}/logs/stream?container=app")
+    follow = logs.getresponse()
+    assert follow.status == 200
+    read_until(follow, b"first line from under uvicorn", 15)
+    apiserver.add_log("default", "web", "app", "a line written while the stream is open")
+    read_until(follow, b"a line written while the stream is open", 15)
+    logs.close()

@@ -1,0 +1,281 @@
+"""Shared by the runtime tests (web and e2e): URL conf, Pods on the stand-in, deploy records, SSE reading.
+
+- ``RUNTIME_URLCONF``: the project's URLs plus composer/urls_runtime.py under the "composer"
+  namespace, whether or not composer/urls.py includes it yet (``pytest.mark.urls``).
+- ``pod_manifest`` / ``deployment_manifest`` and the ``waiting`` / ``running`` /
+  ``terminated`` / ``container_status`` builders for Pod status the way a kubelet reports it.
+- ``record_for(manifest)``: a DeployRecord as the deploy view writes it.
+- ``SseReader``: reads events from a streaming response of the Django test client.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLResolver, include, path, reverse
+
+import composer.urls
+import composer.urls_runtime
+import podstudio.urls
+from composer.domain.yamlio import dump_documents
+from composer.models import DeployRecord
+
+RUNTIME_URLCONF = __name__
+
+
+def _composer_patterns() -> list:
+    present = {getattr(p, "name", None) for p in composer.urls.urlpatterns}
+    return composer.urls.urlpatterns + [p for p in composer.urls_runtime.urlpatterns if p.name not in present]
+
+
+# The project's URLs, with the "composer" include replaced by one that has the runtime URLs too.
+urlpatterns = [
+    path("", include((_composer_patterns(), "composer")))
+    if isinstance(pattern, URLResolver) and pattern.namespace == "composer"
+    else pattern
+    for pattern in podstudio.urls.urlpatterns
+]
+
+
+# ---------------------------------------------------------------------------
+# Manifests and statuses
+# ---------------------------------------------------------------------------
+
+STARTED = "2026-01-01T10:00:00Z"
+
+
+def _container(name: str, *, sidecar: bool = False) -> dict[str, Any]:
+    container = {"name": name, "image": f"registry.example/{name}:1.0"}
+    if sidecar:
+        container["restartPolicy"] = "Always"
+    return container
+
+
+def pod_spec(
+    init: tuple[str, ...] = ("wait-db", "migrate"),
+    sidecars: tuple[str, ...] = ("log-shipper",),
+    containers: tuple[str, ...] = ("app",),
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {"containers": [_container(n) for n in containers]}
+    init_containers = [_container(n) for n in init] + [_container(n, sidecar=True) for n in sidecars]
+    if init_containers:
+        spec["initContainers"] = init_containers
+    return spec
+
+
+def pod_manifest(name: str = "web", namespace: str = "default", labels: dict | None = None, **spec: Any) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels or {"app": name}},
+        "spec": pod_spec(**spec),
+    }
+
+
+def deployment_manifest(name: str = "shop", namespace: str = "default", **spec: Any) -> dict:
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec(**spec)},
+        },
+    }
+
+
+def pod_of(deployment: dict, suffix: str, replica_set: str = "7d9f") -> dict:
+    """A Pod as the ReplicaSet controller would create it for ``deployment``."""
+    name = deployment["metadata"]["name"]
+    labels = {**deployment["spec"]["template"]["metadata"]["labels"], "pod-template-hash": replica_set}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": f"{name}-{replica_set}-{suffix}",
+            "namespace": deployment["metadata"]["namespace"],
+            "labels": labels,
+            "ownerReferences": [
+                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"{name}-{replica_set}", "uid": "u",
+                 "controller": True}
+            ],
+        },
+        "spec": deployment["spec"]["template"]["spec"],
+    }
+
+
+def waiting(reason: str = "PodInitializing", message: str = "") -> dict:
+    return {"waiting": {"reason": reason, **({"message": message} if message else {})}}
+
+
+def running(started: str = STARTED) -> dict:
+    return {"running": {"startedAt": started}}
+
+
+def terminated(exit_code: int, reason: str = "", finished: str = "2026-01-01T10:00:05Z") -> dict:
+    state = {"exitCode": exit_code, "startedAt": STARTED, "finishedAt": finished}
+    if reason:
+        state["reason"] = reason
+    return {"terminated": state}
+
+
+def container_status(
+    name: str, state: dict, *, restarts: int = 0, ready: bool = False, started: bool | None = None,
+    last: dict | None = None,
+) -> dict:
+    status = {"name": name, "state": state, "restartCount": restarts, "ready": ready,
+              "image": f"registry.example/{name}:1.0", "imageID": "", "containerID": f"containerd://{name}"}
+    if started is not None:
+        status["started"] = started
+    if last:
+        status["lastState"] = last
+    return status
+
+
+def event(pod: str, reason: str, message: str, *, type_: str = "Normal", field_path: str = "", name: str = "",
+          namespace: str = "default", count: int = 1, at: str = "2026-01-01T10:00:03Z") -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": name or f"{pod}.{reason.lower()}", "namespace": namespace},
+        "involvedObject": {"kind": "Pod", "name": pod, "namespace": namespace, "fieldPath": field_path},
+        "reason": reason,
+        "message": message,
+        "type": type_,
+        "count": count,
+        "lastTimestamp": at,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Deploy records
+# ---------------------------------------------------------------------------
+
+
+def record_for(
+    manifest: dict, *, context: str = "stand-in", namespace: str = "default", action: str = "deploy"
+) -> DeployRecord:
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": namespace},
+                  "data": {"mode": "test"}}
+    return DeployRecord.objects.create(
+        composition=None,
+        composition_name=manifest["metadata"]["name"],
+        revision=3,
+        action=action,
+        context=context,
+        namespace=namespace,
+        user="tester",
+        manifest_yaml=dump_documents([config_map, manifest]),
+        outcome="succeeded",
+        message="Every object applied.",
+    )
+
+
+# ---------------------------------------------------------------------------
+# Reading SSE from the Django test client
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SseEvent:
+    event: str
+    data: str
+    id: str = ""
+
+
+class SseReader:
+    """Events of a streaming response, read as they come (heartbeats keep reads short)."""
+
+    def __init__(self, response) -> None:
+        assert response.streaming, "not a streaming response"
+        assert response["Content-Type"].startswith("text/event-stream"), response["Content-Type"]
+        self.response = response
+        self._chunks = iter(response.streaming_content)
+        self._buffer = ""
+        self.ended = False
+
+    def _events(self) -> Iterator[SseEvent | None]:
+        """Parsed events; None after each chunk that completed none (lets callers check the time)."""
+        while True:
+            while "\n\n" in self._buffer:
+                block, self._buffer = self._buffer.split("\n\n", 1)
+                parsed = _parse(block)
+                if parsed is not None:
+                    yield parsed
+            try:
+                chunk = next(self._chunks)
+            except StopIteration:
+                self.ended = True
+                return
+            self._buffer += chunk.decode()
+            yield None
+
+    def next(self, event: str | None = None, *, where: Callable[[SseEvent], bool] = lambda e: True,
+             timeout: float = 10.0) -> SseEvent:
+        deadline = time.monotonic() + timeout
+        for parsed in self._events():
+            if parsed is not None and (event is None or parsed.event == event) and where(parsed):
+                return parsed
+            if time.monotonic() > deadline:
+                break
+        raise AssertionError(f"no {event or 'event'} within {timeout} s (stream ended: {self.ended})")
+
+    def rest(self, timeout: float = 10.0) -> list[SseEvent]:
+        """Every event until the stream ends."""
+        deadline, found = time.monotonic() + timeout, []
+        for parsed in self._events():
+            if parsed is not None:
+                found.append(parsed)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the stream did not end within {timeout} s")
+        return found
+
+    def close(self) -> None:
+        self.response.close()
+
+
+def _parse(block: str) -> SseEvent | None:
+    fields: dict[str, list[str]] = {}
+    for line in block.split("\n"):
+        if not line or line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        fields.setdefault(name, []).append(value[1:] if value.startswith(" ") else value)
+    if "event" not in fields and "data" not in fields:
+        return None
+    return SseEvent((fields.get("event") or ["message"])[0], "\n".join(fields.get("data", [])),
+                    (fields.get("id") or [""])[0])
+
+
+# ---------------------------------------------------------------------------
+# The helpers' own tests
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.urls(RUNTIME_URLCONF)
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("runtime", "/deployments/7/runtime"),
+        ("runtime-status", "/deployments/7/runtime/status"),
+        ("runtime-status-stream", "/deployments/7/runtime/status/stream"),
+        ("runtime-logs", "/deployments/7/runtime/logs"),
+        ("runtime-logs-stream", "/deployments/7/runtime/logs/stream"),
+        ("api-deployment-status", "/api/v1/deployments/7/status"),
+        ("api-deployment-logs", "/api/v1/deployments/7/logs"),
+        ("api-deployment-logs-stream", "/api/v1/deployments/7/logs/stream"),
+    ],
+)
+def test_runtime_urls(name, expected):
+    assert reverse(f"composer:{name}", args=[7]) == expected
+
+
+def test_sse_parser_joins_data_lines_and_skips_comments():
+    assert _parse(": keep-alive") is None
+    assert _parse("id: app=1\nevent: lines\ndata: a\ndata: b") == SseEvent("lines", "a\nb", "app=1")
