@@ -52,15 +52,18 @@ def _outcome(results: list[cluster.ObjectResult]) -> str:
     return Outcome.PARTIAL if any(result.ok and result.outcome != "unchanged" for result in results) else Outcome.FAILED
 
 
-def _summary(results: list[cluster.ObjectResult], dry_run: bool) -> str:
+def _summary(results: list[cluster.ObjectResult], dry_run: bool, done: str = "Applied") -> str:
     failed = next((r for r in results if r.outcome == "failed"), None)
     if failed is None:
-        return "Dry run passed: the server accepted every object." if dry_run else "Every object applied."
+        return "Dry run passed: the server accepted every object." if dry_run else f"Every object {done.lower()}."
     applied = [f"{r.kind} {r.name}" for r in results if r.ok]
     skipped = [f"{r.kind} {r.name}" for r in results if r.outcome == "not_attempted"]
     parts = [f"{failed.kind} {failed.name} failed: {failed.message}"]
+    if failed.error_kind == "timeout" and not dry_run:
+        parts.append("The server may still have made that change after Pod Studio stopped waiting; deploying "
+                     "again is safe (server-side apply does not apply the same change twice).")
     if applied:
-        parts.append(f"Applied before it: {', '.join(applied)}.")
+        parts.append(f"{done} before it: {', '.join(applied)}.")
     if skipped:
         parts.append(f"Not attempted: {', '.join(skipped)}.")
     return " ".join(parts)
@@ -118,7 +121,8 @@ def _finished(record: DeployRecord, results: list[cluster.ObjectResult], success
     """Records the per-object results; `success` replaces the summary when everything worked."""
     record.results = result_dicts(results)
     record.outcome = _outcome(results)
-    record.message = success if success and record.succeeded else _summary(results, dry_run)
+    done = "Deleted" if record.action == DeployRecord.Action.UNDEPLOY else "Applied"
+    record.message = success if success and record.succeeded else _summary(results, dry_run, done)
     failed = next((r for r in results if r.outcome == "failed"), None)
     record.error_kind = (failed.error_kind or "") if failed else ""
     record.save()

@@ -86,12 +86,25 @@ def _read_kubeconfigs(paths: Iterable[Path]) -> _MergedKubeconfig:
     merged = _MergedKubeconfig()
     for path in paths:
         document = _load_kubeconfig(path)
-        for entry in document.get("contexts") or []:
-            merged.contexts.setdefault(entry.get("name", ""), entry.get("context") or {})
-        for entry in document.get("clusters") or []:
-            merged.clusters.setdefault(entry.get("name", ""), entry.get("cluster") or {})
+        for section, target, inner in (("contexts", merged.contexts, "context"),
+                                       ("clusters", merged.clusters, "cluster")):
+            for entry in _named_entries(document, section, path):
+                target.setdefault(entry["name"], entry.get(inner) or {})
         merged.current_context = merged.current_context or document.get("current-context") or ""
     return merged
+
+
+def _named_entries(document: dict[str, Any], section: str, path: Path) -> list[dict[str, Any]]:
+    entries = document.get(section) or []
+    shaped = isinstance(entries, list) and all(
+        isinstance(e, dict) and isinstance(e.get("name"), str) and isinstance(e.get(section[:-1]) or {}, dict)
+        for e in entries
+    )
+    if not shaped:
+        raise ClusterError(
+            "invalid", f"The kubeconfig file {path} is malformed: '{section}' must be a list of named entries."
+        )
+    return entries
 
 
 def _load_kubeconfig(path: Path) -> dict[str, Any]:
@@ -298,7 +311,10 @@ def _build_client(context: ContextInfo, paths: list[Path], timeouts: Timeouts) -
         raise translate(error if isinstance(error, ConfigException) else ConfigException(str(error)), site) from None
     # A refused connection is retried once; a request that was sent is never repeated
     # (a PATCH must not be applied twice, and a timeout must not double the wait).
-    configuration.retries = urllib3.Retry(total=1, connect=1, read=0, redirect=0, status=0, other=0)
+    # A 429 or 503 is reported to the user as it is, not retried behind their back.
+    configuration.retries = urllib3.Retry(
+        total=1, connect=1, read=0, redirect=0, status=0, other=0, respect_retry_after_header=False
+    )
     # Every open log or status stream holds a connection; urllib3's default pool of 10 would
     # discard (and reopen) connections as soon as a few pages follow logs.
     configuration.connection_pool_maxsize = 64

@@ -24,10 +24,12 @@ from composer.domain.model import (
 )
 from composer.domain.patterns import CATALOG
 from composer.domain.render import HELPERS_ANNOTATION, PlacedHelper, place_helper
+from composer.domain.shapes import MAX_CONTAINERS, container_problems, list_of_mappings_problem, type_name
 
 WORKLOAD_KINDS = ("Pod", "Deployment")
 APP_FIELDS = {"name", "image", "command", "args", "env", "ports", "volumeMounts", "resources"}
 SERVER_METADATA = {"uid", "resourceVersion", "creationTimestamp", "managedFields", "generation", "selfLink"}
+MAX_OBJECTS = 200  # documents in one import: a Pod and its companions, with room to spare
 
 
 class ManifestImportError(ValueError):
@@ -41,8 +43,26 @@ class ImportResult:
 
 
 def import_manifests(documents: list[dict[str, Any]]) -> ImportResult:
+    try:
+        return _import(documents)
+    except (AttributeError, TypeError, KeyError) as error:
+        # A shape no check below foresaw: still the user's input, never a server error.
+        raise ManifestImportError(f"the manifests have an unexpected shape ({error})") from None
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ManifestImportError(f"{where} must be a mapping (found {type_name(value)})")
+    return value
+
+
+def _import(documents: list[dict[str, Any]]) -> ImportResult:
     warnings: list[str] = []
     objects = _flatten(documents)
+    if len(objects) > MAX_OBJECTS:
+        raise ManifestImportError(f"too many objects: {len(objects):,} (at most {MAX_OBJECTS} in one import)")
+    for manifest in objects:
+        _check_companion_shape(manifest)
     workloads = [o for o in objects if o.get("kind") in WORKLOAD_KINDS]
     if not workloads:
         kinds = ", ".join(sorted({str(o.get("kind")) for o in objects})) or "nothing"
@@ -52,8 +72,9 @@ def import_manifests(documents: list[dict[str, Any]]) -> ImportResult:
         warnings.append(f"{_describe(extra)} not imported: a composition holds one Pod or Deployment")
     workload, pod_metadata, pod_spec = _workload(workload_manifest, warnings)
     containers = pod_spec.get("containers") or []
-    if not containers or not all(isinstance(c, dict) for c in containers):
+    if not containers:
         raise ManifestImportError(f"{_describe(workload_manifest)} has no containers")
+    _check_pod_spec_shape(pod_spec, _describe(workload_manifest))
     annotations = dict(pod_metadata.get("annotations") or {})
     recorded = _recorded_helpers(annotations.pop(HELPERS_ANNOTATION, None), warnings)
     workload.annotations = annotations
@@ -80,33 +101,79 @@ def import_manifests(documents: list[dict[str, Any]]) -> ImportResult:
 def _flatten(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
     objects = []
     for document in documents:
-        if document.get("kind") == "List" or document.get("kind", "").endswith("List"):
-            objects.extend(item for item in document.get("items") or [] if isinstance(item, dict))
+        kind = document.get("kind")
+        if "kind" in document and not isinstance(kind, str):
+            raise ManifestImportError(f"kind must be a string such as Pod (found {type_name(kind)})")
+        if kind is not None and kind.endswith("List"):
+            items = document.get("items") or []
+            if not isinstance(items, list):
+                raise ManifestImportError(f"the items of a {kind} must be a list (found {type_name(items)})")
+            objects.extend(item for item in items if isinstance(item, dict))
         else:
             objects.append(document)
     return objects
 
 
 def _describe(manifest: dict[str, Any]) -> str:
-    return f"{manifest.get('kind', '?')} {(manifest.get('metadata') or {}).get('name', '?')!r}"
+    metadata = manifest.get("metadata")
+    name = metadata.get("name", "?") if isinstance(metadata, dict) else "?"
+    return f"{manifest.get('kind', '?')} {name!r}"
+
+
+def _check_companion_shape(manifest: dict[str, Any]) -> None:
+    where = _describe(manifest)
+    if "metadata" in manifest:
+        metadata = _mapping(manifest["metadata"], f"{where}: metadata")
+        if "name" in metadata and not isinstance(metadata["name"], str):
+            raise ManifestImportError(f"{where}: metadata.name must be a string (found {type_name(metadata['name'])})")
+    if manifest.get("kind") == "Service":
+        spec = _mapping(manifest.get("spec") or {}, f"{where}: spec")
+        for field in ("ports",):
+            problem = list_of_mappings_problem(spec[field], f"{where}: spec.{field}") if field in spec else None
+            if problem:
+                raise ManifestImportError(problem)
+        _mapping(spec.get("selector") or {}, f"{where}: spec.selector")
+    if manifest.get("kind") == "ConfigMap":
+        _mapping(manifest.get("data") or {}, f"{where}: data")
+
+
+def _check_pod_spec_shape(pod_spec: dict[str, Any], where: str) -> None:
+    for list_name in ("containers", "initContainers", "volumes"):
+        if list_name in pod_spec:
+            problem = list_of_mappings_problem(pod_spec[list_name], f"{where}: spec.{list_name}")
+            if problem:
+                raise ManifestImportError(problem)
+    count = len(pod_spec.get("containers") or []) + len(pod_spec.get("initContainers") or [])
+    if count > MAX_CONTAINERS:
+        raise ManifestImportError(f"too many containers: {count:,} in one Pod (at most {MAX_CONTAINERS})")
+    for list_name in ("initContainers", "containers"):
+        for index, container in enumerate(pod_spec.get(list_name) or []):
+            problems = container_problems(container, f"{where}: spec.{list_name}[{index}]")
+            if problems:
+                raise ManifestImportError("; ".join(problems))
 
 
 def _workload(manifest: dict[str, Any], warnings: list[str]) -> tuple[Workload, dict, dict]:
-    metadata = manifest.get("metadata") or {}
+    where = _describe(manifest)
+    metadata = _mapping(manifest.get("metadata") or {}, f"{where}: metadata")
     spec = manifest.get("spec") or {}
     if not isinstance(spec, dict):
-        raise ManifestImportError(f"{_describe(manifest)}: spec must be a mapping")
+        raise ManifestImportError(f"{where}: spec must be a mapping")
     if manifest["kind"] == "Pod":
         pod_metadata, pod_spec, replicas = metadata, spec, 1
-        labels = metadata.get("labels") or {}
+        labels = _mapping(metadata.get("labels") or {}, f"{where}: metadata.labels")
     else:
-        template = spec.get("template") or {}
-        pod_metadata, pod_spec = template.get("metadata") or {}, template.get("spec") or {}
+        template = _mapping(spec.get("template") or {}, f"{where}: spec.template")
+        pod_metadata = _mapping(template.get("metadata") or {}, f"{where}: spec.template.metadata")
+        pod_spec = _mapping(template.get("spec") or {}, f"{where}: spec.template.spec")
         replicas = spec.get("replicas", 1)
-        labels = pod_metadata.get("labels") or (spec.get("selector") or {}).get("matchLabels") or {}
+        selector = _mapping(spec.get("selector") or {}, f"{where}: spec.selector")
+        labels = _mapping(pod_metadata.get("labels") or selector.get("matchLabels") or {},
+                          f"{where}: spec.template.metadata.labels")
         ignored = sorted(set(spec) - {"replicas", "selector", "template"})
         if ignored:
             warnings.append(f"{_describe(manifest)}: Deployment fields not kept: {', '.join(ignored)}")
+    _mapping(pod_metadata.get("annotations") or {}, f"{where}: annotations")
     name = metadata.get("name")
     if not isinstance(name, str) or not name:
         raise ManifestImportError(f"{manifest['kind']} without metadata.name")

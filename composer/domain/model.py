@@ -13,12 +13,16 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from composer.domain.shapes import MAX_CONTAINERS, container_problems
+
 WORKLOAD_KINDS = ("Pod", "Deployment")
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
 # RFC 1123 label: container, volume, port and object names.
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+# Helper ids end up in URLs and element ids.
+HELPER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 
 
 class CompositionError(ValueError):
@@ -121,6 +125,12 @@ def _parse_composition(data: Any) -> Composition:
     helpers = _parse_helpers(data.get("helpers", []), errors)
     options = _parse_options(data.get("options", {}), errors)
     extra_objects = _list_of_dicts(data.get("extra_objects", []), "extra_objects", errors)
+    for index, extra in enumerate(extra_objects):
+        metadata = extra.get("metadata")
+        if not isinstance(extra.get("kind"), str) or not isinstance(metadata, dict) or not isinstance(
+            metadata.get("name"), str
+        ):
+            errors[f"extra_objects[{index}]"] = "each needs a kind and metadata.name (strings)"
     if errors:
         raise CompositionError(errors)
     return Composition(workload, app, helpers, options, extra_objects)
@@ -165,7 +175,7 @@ def _parse_app(data: Any, errors: dict[str, str]) -> AppContainer:
     image = data.get("image", defaults.image)
     if not isinstance(image, str) or not image.strip() or any(c.isspace() for c in image):
         errors["app.image"] = "an image reference such as nginx:1.27 (no spaces)"
-    return AppContainer(
+    app = AppContainer(
         name=name,
         image=image if isinstance(image, str) else "",
         command=_string_list(data.get("command", []), "app.command", errors),
@@ -176,11 +186,19 @@ def _parse_app(data: Any, errors: dict[str, str]) -> AppContainer:
         resources=_dict(data.get("resources", {}), "app.resources", errors),
         extra=_dict(data.get("extra", {}), "app.extra", errors),
     )
+    entries = {"name": app.name, "env": app.env, "ports": app.ports, "volumeMounts": app.volume_mounts}
+    for problem in container_problems(entries, "app"):
+        field, _, message = problem.partition(" ")
+        errors.setdefault(field.replace("volumeMounts", "volume_mounts"), message)
+    return app
 
 
 def _parse_helpers(data: Any, errors: dict[str, str]) -> list[Helper]:
     if not isinstance(data, list):
         errors["helpers"] = "must be a list"
+        return []
+    if len(data) > MAX_CONTAINERS - 1:
+        errors["helpers"] = f"at most {MAX_CONTAINERS - 1} helpers (a Pod of {MAX_CONTAINERS} containers)"
         return []
     helpers = []
     seen_ids: set[str] = set()
@@ -190,9 +208,9 @@ def _parse_helpers(data: Any, errors: dict[str, str]) -> list[Helper]:
             errors[path] = "must be an object with pattern and params"
             continue
         _reject_unknown(item, {"id", "pattern", "params", "native_sidecar"}, f"{path}.", errors)
-        helper_id = item.get("id") or f"h{index + 1}"
-        if not isinstance(helper_id, str) or helper_id in seen_ids:
-            errors[f"{path}.id"] = "must be a unique string"
+        helper_id = item.get("id", f"h{index + 1}")
+        if not isinstance(helper_id, str) or not HELPER_ID.match(helper_id) or helper_id in seen_ids:
+            errors[f"{path}.id"] = "a unique id of lower-case letters, digits and '-' (e.g. h1)"
         seen_ids.add(str(helper_id))
         pattern = item.get("pattern")
         if not isinstance(pattern, str) or not pattern:

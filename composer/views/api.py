@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.defaults import page_not_found
 
 from composer import access, cluster, deploys
 from composer.domain import edits
@@ -56,6 +59,9 @@ def api_view(*methods: str) -> Callable:
                 return response
             try:
                 return view(request, *args, **kwargs)
+            except RequestDataTooBig:
+                limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+                return ApiError(413, f"the body is too large: the limit is {limit:,} bytes").response()
             except ApiError as error:
                 return error.response()
             except CompositionError as error:
@@ -72,13 +78,29 @@ def _content_type(request: HttpRequest) -> str:
     return request.content_type.split(";")[0].strip().lower()
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is too large a number")
+    return number
+
+
 def _json_body(request: HttpRequest) -> Any:
     if _content_type(request) not in JSON_TYPES:
         raise ApiError(415, "send the body as JSON with Content-Type: application/json")
     try:
-        return json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError) as error:
+        body = json.loads(request.body or b"null", parse_constant=_refuse_constant, parse_float=_finite_float)
+        # Lone surrogates ("\ud800") decode, but could never be stored or shown.
+        json.dumps(body, ensure_ascii=False).encode()
+    except RecursionError:
+        raise ApiError(400, "the body is not valid JSON: nested too deeply") from None
+    except (ValueError, UnicodeError) as error:
         raise ApiError(400, f"the body is not valid JSON: {error}") from None
+    return body
 
 
 def _json_object(request: HttpRequest) -> dict[str, Any]:
@@ -110,6 +132,13 @@ def _kubernetes_version(request: HttpRequest) -> str:
     except ValueError:
         raise ApiError(400, f"kubernetes_version {version!r} is not a version such as 1.33") from None
     return version
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Every 404: JSON under /api/ (as docs/api.md promises), Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return ApiError(404, f"no API endpoint at {request.path}; see docs/api.md").response()
+    return page_not_found(request, exception)
 
 
 @api_view("GET")
@@ -220,6 +249,7 @@ def helpers(request: HttpRequest, pk: int) -> JsonResponse:
 def helper(request: HttpRequest, pk: int, helper_id: str) -> HttpResponse:
     saved = _saved(request, pk)
     current = saved.composition()
+    edits.find_helper(current, helper_id)
     if request.method == "DELETE":
         _index, removed = edits.remove_helper(current, helper_id)
         saved.record(current, f"removed {removed.pattern}")

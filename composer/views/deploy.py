@@ -96,7 +96,7 @@ def _diff(request: HtmxHttpRequest, saved, wanted: deploys.DeployRequest) -> Htt
 def history(request: HttpRequest) -> HttpResponse:
     records = DeployRecord.objects.select_related("composition")
     composition = request.GET.get("composition", "")
-    if composition.isdigit():
+    if composition.isdecimal() and len(composition) <= 18:  # beyond that no id exists (and SQLite overflows)
         records = records.filter(composition_id=int(composition))
     visible = [r for r in records[:300] if access.may(request.user, access.Action.VIEW, r.context)]
     return render(request, "composer/deployments.html", {"records": visible})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -74,8 +76,13 @@ def delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def import_yaml(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "composer/import.html", {})
-    text = request.POST.get("yaml", "")
-    upload = request.FILES.get("file")
+    try:
+        text = request.POST.get("yaml", "")
+        upload = request.FILES.get("file")
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return _import_failed(request, "", f"The YAML is too large to read: the limit is {limit:,} bytes; "
+                                           f"imports are limited to {MAX_YAML_BYTES:,} bytes.")
     try:
         if upload is not None:
             if upload.size > MAX_YAML_BYTES:

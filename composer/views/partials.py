@@ -141,7 +141,7 @@ def _params_from_post(pattern: Pattern, post) -> tuple[dict, dict[str, str]]:
     for param in pattern.params:
         if param.kind == ParamKind.BOOL:
             params[param.name] = post.get(param.name) == "on"
-        elif param.kind == ParamKind.OBJECT:
+        elif param.kind == ParamKind.CONTAINER:
             try:
                 documents = load_documents(post.get(param.name, ""))
             except YamlError as error:

@@ -38,7 +38,7 @@ class ParamField:
             return "\n".join(value)
         if kind == ParamKind.MAP:
             return forms.format_pairs(value)
-        if kind == ParamKind.OBJECT:
+        if kind == ParamKind.CONTAINER:
             return dump_documents([value]).strip()
         return str(value)
 
@@ -49,7 +49,7 @@ class ParamField:
             return "checkbox"
         if kind == ParamKind.CHOICE:
             return "select"
-        if kind in (ParamKind.TEXT, ParamKind.LIST, ParamKind.MAP, ParamKind.OBJECT):
+        if kind in (ParamKind.TEXT, ParamKind.LIST, ParamKind.MAP, ParamKind.CONTAINER):
             return "textarea"
         if kind in (ParamKind.INT, ParamKind.PORT):
             return "number"

@@ -147,20 +147,13 @@ def test_unknown_and_huge_ids_are_refused_on_every_route_and_method(client, worl
 
 SECONDARY = [route for route in WITH_IDS if set(route.params) - {"pk"}]
 
-EMPTY_PATCH_BUG = (
-    "PATCH /api/v1/compositions/<id>/helpers/<unknown> with {} answers 200 and records a revision "
-    "'edited helper <unknown>': api.helper only looks the helper up inside the branches for params, "
-    "native_sidecar and position"
-)
 
 
 @pytest.mark.parametrize("route", SECONDARY, ids=str)
 @pytest.mark.parametrize("bad_id", ["nope", HUGE_ID, "%EF%BD%88%EF%BC%91", "h2"],
                          ids=["unknown", "huge", "fullwidth-h1", "other-compositions-helper"])
-def test_unknown_secondary_ids_are_refused(client, world, route, bad_id, request):
+def test_unknown_secondary_ids_are_refused(client, world, route, bad_id):
     """A real composition, but a helper, revision or example it does not have (h2 is the other's)."""
-    if route.name == "api-helper":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=EMPTY_PATCH_BUG))
     before = db_state()
     for method in METHODS:
         response = send(client, method, route.url(**ids_for(route, world, secondary=bad_id)), api=route.is_api)
@@ -180,13 +173,8 @@ def test_non_ascii_ids_on_pages_are_404(client, world, route, bad_id):
     assert db_state() == before
 
 
-NOT_JSON_404_BUG = (
-    "a URL under /api/ that no route matches (a non-numeric id, a typo) gets Django's HTML 404 page: "
-    "docs/api.md promises a JSON body for every error"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_JSON_404_BUG)
 @pytest.mark.parametrize("path", [f"/api/v1/compositions/{NON_ASCII_IDS[0]}", f"/api/v1/deployments/{NON_ASCII_IDS[1]}",
                                   "/api/v1/compositions/12/helpers/order/extra", "/api/v1/nope"])
 def test_unmatched_api_urls_answer_json(client, world, path):
@@ -260,23 +248,13 @@ def test_every_api_write_refuses_malformed_json(client, world):
     assert db_state() == before
 
 
-DEEP_JSON_BUG = ("json.loads raises RecursionError on deeply nested arrays ('[' * 100000 fits in the 2 MiB "
-                 "body limit): a 500 from every JSON endpoint (composer/views/api.py _json_body)")
-NAN_BUG = ("json.loads accepts NaN, Infinity and 1e999 (not JSON); a composition holding one is refused by "
-           "SQLite's JSON_VALID check: IntegrityError, 500 (composer/views/api.py _json_body)")
-SURROGATE_BUG = ("JSON escapes of lone surrogates (\\ud800) are accepted and stored; every later page, "
-                 "manifest and problems request of that composition fails with UnicodeEncodeError: 500")
-BIG_JSON_BUG = ("a JSON body over DATA_UPLOAD_MAX_MEMORY_SIZE (2 MiB) raises RequestDataTooBig inside the view: "
-                "Django's HTML 400, not a JSON error (composer/views/api.py api_view)")
 
 
-@pytest.mark.xfail(strict=True, reason=DEEP_JSON_BUG)
 def test_deeply_nested_json_is_a_400(client, world):
     response = client.post("/api/v1/compositions", b"[" * 100_000 + b"]" * 100_000, content_type="application/json")
     assert response.status_code == 400 and "nested" in api_error(response)
 
 
-@pytest.mark.xfail(strict=True, reason=NAN_BUG)
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_non_json_numbers_are_a_400(client, world, number):
     body = '{"app": {"ports": [{"containerPort": NUMBER}]}}'.replace("NUMBER", number)
@@ -287,7 +265,6 @@ def test_non_json_numbers_are_a_400(client, world, number):
     assert db_state() == before
 
 
-@pytest.mark.xfail(strict=True, reason=SURROGATE_BUG)
 def test_lone_surrogates_are_refused_before_they_are_stored(client, world):
     before = db_state()
     response = client.post("/api/v1/compositions", '{"workload": {"annotations": {"note": "\\ud800"}}}',
@@ -307,7 +284,6 @@ def test_a_valid_surrogate_pair_is_an_emoji(client, world):
     assert client.get(saved.get_absolute_url()).status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason=BIG_JSON_BUG)
 def test_a_body_over_the_upload_limit_is_a_json_413(client, world):
     body = json.dumps({"workload": {"annotations": {"note": "x" * (3 * 1024 * 1024)}}})
     response = client.post("/api/v1/compositions", body, content_type="application/json")
@@ -412,12 +388,8 @@ def test_a_broken_kubeconfig_is_a_400_with_json(client, world, tmp_path, monkeyp
     assert response.status_code == 400 and "is not valid YAML" in api_error(response)
 
 
-KUBECONFIG_SHAPE_BUG = ("a kubeconfig whose 'contexts' or 'clusters' is not a list of mappings raises "
-                        "AttributeError in composer/cluster/contexts.py _read_kubeconfigs: 500 on "
-                        "/api/v1/contexts and on every composer page (the deploy panel lists contexts)")
 
 
-@pytest.mark.xfail(strict=True, reason=KUBECONFIG_SHAPE_BUG)
 @pytest.mark.parametrize("text", ["contexts: [just-a-name]\n", "contexts: {a: b}\n", "clusters: [5]\n"])
 def test_an_oddly_shaped_kubeconfig_is_a_400_with_json(client, world, tmp_path, monkeypatch, text):
     kubeconfig = tmp_path / "config"
@@ -471,11 +443,8 @@ def test_form_errors(client, world, path, data, status, words):
     assert db_state() == before
 
 
-HISTORY_FILTER_BUG = ("GET /deployments/?composition=99999999999999999999: the filter converts any digits to an "
-                      "int and SQLite raises OverflowError: 500 (composer/views/deploy.py history)")
 
 
-@pytest.mark.xfail(strict=True, reason=HISTORY_FILTER_BUG)
 def test_a_huge_composition_filter_on_the_deploy_history_is_harmless(client, world):
     assert client.get("/deployments/", {"composition": HUGE_ID}).status_code in (200, 400)
 

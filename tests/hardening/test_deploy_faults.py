@@ -58,12 +58,6 @@ class Fault:
     bug: str = ""  # a known bug: the case xfails strictly with this reason
 
 
-RETRY_AFTER_BUG = (
-    "a 429 (or 503) with a Retry-After header on a GET or DELETE makes urllib3 retry by itself; with status=0 "
-    "retries it raises MaxRetryError(ResponseError 'too many 429 error responses'), reported as 'could not be "
-    "reached' (unreachable, 502) instead of rate limited (429). Fix: respect_retry_after_header=False in the "
-    "urllib3.Retry of composer/cluster/contexts.py _build_client"
-)
 
 
 FAULTS = [
@@ -87,10 +81,9 @@ FAULTS = [
           "rate_limited", "partial", [("Service", "created"), ("Pod", "failed")],
           ["rate limiting", "try again in 1 s", "Applied before it: Service es-metrics"]),
     Fault("429-on-the-version-check", "log-tailer", ("GET", r"^/version$", {"status": 429, "times": None}), 429,
-          "rate_limited", "failed", [], ["rate limiting"], native_sidecar=True, bug=RETRY_AFTER_BUG),
+          "rate_limited", "failed", [], ["rate limiting"], native_sidecar=True),
     Fault("429-on-the-live-read", "exporter", ("GET", r"/pods/es-metrics$", {"status": 429, "times": None}), 429,
-          "rate_limited", "partial", [("Service", "created"), ("Pod", "failed")], ["rate limiting"],
-          bug=RETRY_AFTER_BUG),
+          "rate_limited", "partial", [("Service", "created"), ("Pod", "failed")], ["rate limiting"]),
     Fault("500-creating-the-namespace", "log-tailer", ("POST", r"^/api/v1/namespaces$", {"status": 500}), 502,
           "server", "failed", [], ["reported an error (500)"], flags={"create_namespace": True}),
 ]
@@ -135,14 +128,8 @@ def test_a_write_that_was_sent_is_never_repeated(client, db, standin_target, sho
     assert server.get("pods", "default", "timecheck") is None
 
 
-TIMED_OUT_WRITE = (
-    "a write that timed out may still be applied by the server (here it is, after the stall), but the record "
-    "says only 'did not answer within 0.5 s' and lists the object as failed: the message should say the "
-    "change may have been applied and that deploying again is safe (server-side apply is idempotent)"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=TIMED_OUT_WRITE)
 def test_a_timed_out_write_says_it_may_have_been_applied(client, db, standin_target, short_timeouts):
     server = standin_target.server
     server.inject("PATCH", r"/pods/", stall=STALL)
@@ -180,11 +167,8 @@ def test_a_fault_while_undeploying_is_recorded_with_what_was_deleted(client, db,
     assert DeployRecord.objects.get(pk=body["id"]).undeploy_of_id == deployed["id"]
 
 
-UNDEPLOY_WORDING = ("a partial undeploy says 'Applied before it: Pod merged-config' about a Pod it deleted "
-                    "(deploys._summary is shared by deploy and undeploy): it should say 'Deleted before it'")
 
 
-@pytest.mark.xfail(strict=True, reason=UNDEPLOY_WORDING)
 def test_a_partial_undeploy_says_what_it_deleted(client, db, standin_target, short_timeouts):
     deployed = deploy(client, saved("config-merger")).json()
     standin_target.server.inject("DELETE", r"/configmaps/", status=500)
@@ -192,7 +176,6 @@ def test_a_partial_undeploy_says_what_it_deleted(client, db, standin_target, sho
     assert "Deleted before it: Pod merged-config" in body["message"]
 
 
-@pytest.mark.xfail(strict=True, reason=RETRY_AFTER_BUG)
 def test_a_429_while_undeploying_says_rate_limited(client, db, standin_target, short_timeouts):
     """DELETE is another method urllib3 retries by itself on Retry-After."""
     deployed = deploy(client, saved("log-tailer")).json()

@@ -44,7 +44,7 @@ def _param_values(param: Param) -> st.SearchStrategy[Any]:
         return st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=60).map(
             lambda s: s or "x"
         )
-    if kind == ParamKind.OBJECT:
+    if kind == ParamKind.CONTAINER:
         return st.fixed_dictionaries({"name": names, "image": images})
     return texts.filter(lambda s: "\n" not in s)
 

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from composer.domain.model import DNS_LABEL, AppContainer, Helper
+from composer.domain.shapes import container_problems
 
 
 class Role(StrEnum):
@@ -43,7 +44,7 @@ class ParamKind(StrEnum):
     CHOICE = "choice"
     LIST = "list"  # list of strings, one per line in forms
     MAP = "map"  # string -> string, KEY=VALUE per line in forms
-    OBJECT = "object"  # raw JSON object (custom container spec)
+    CONTAINER = "container"  # a raw container spec (the custom pattern)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Param:
     def clean(self, value: Any) -> Any:
         """The value in its canonical type; raises ValueError with a message for the user."""
         cleaner = _CLEANERS[self.kind]
-        if self.kind not in (ParamKind.BOOL, ParamKind.OBJECT) and (value is None or value == ""):
+        if self.kind not in (ParamKind.BOOL, ParamKind.CONTAINER) and (value is None or value == ""):
             if self.optional:
                 return _EMPTY.get(self.kind, "")
             raise ValueError("required")
@@ -174,9 +175,10 @@ def _clean_map(param: Param, value: Any) -> dict[str, str]:
     return cleaned
 
 
-def _clean_object(param: Param, value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ValueError("must be an object")
+def _clean_container(param: Param, value: Any) -> dict[str, Any]:
+    problems = container_problems(value, "container")
+    if problems:
+        raise ValueError("; ".join(problems))
     return value
 
 
@@ -194,7 +196,7 @@ _CLEANERS: dict[ParamKind, Callable[[Param, Any], Any]] = {
     ParamKind.CHOICE: _clean_choice,
     ParamKind.LIST: _clean_list,
     ParamKind.MAP: _clean_map,
-    ParamKind.OBJECT: _clean_object,
+    ParamKind.CONTAINER: _clean_container,
 }
 
 

@@ -24,7 +24,7 @@ CUSTOM = Pattern(
         Param(
             "container",
             "Container spec",
-            ParamKind.OBJECT,
+            ParamKind.CONTAINER,
             {"name": "helper", "image": "busybox:1.36", "command": ["sh", "-c", "sleep infinity"]},
             "A Kubernetes container object (name and image at least).",
         ),

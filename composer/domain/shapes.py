@@ -1,0 +1,69 @@
+"""Shape checks for raw Kubernetes structures that arrive from outside (imports, custom containers, the API).
+
+Everything downstream (render, lint, the picture, the forms) may then rely on a container
+being a mapping with a string name, lists of mappings where Kubernetes has lists of objects,
+and so on. Values are not validated here (the schema check does that); only shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_CONTAINERS = 64  # per Pod: far above any real Pod, far below what would make every page slow
+
+CONTAINER_LISTS_OF_OBJECTS = ("env", "envFrom", "ports", "volumeMounts", "volumeDevices")
+CONTAINER_LISTS_OF_STRINGS = ("command", "args")
+
+
+def type_name(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
+        type(value), f"a {type(value).__name__}"
+    )
+
+
+def list_of_mappings_problem(value: Any, where: str) -> str | None:
+    if not isinstance(value, list):
+        return f"{where} must be a list (found {type_name(value)})"
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            return f"{where}[{index}] must be a mapping (found {type_name(item)})"
+    return None
+
+
+def container_problems(container: Any, where: str) -> list[str]:
+    """What is wrong with the shape of one container spec, each message naming the field."""
+    if not isinstance(container, dict):
+        return [f"{where} must be a mapping (found {type_name(container)})"]
+    problems = []
+    if not isinstance(container.get("name"), str):
+        problems.append(f"{where}.name must be a string (found {type_name(container.get('name'))})")
+    if "image" in container and not isinstance(container["image"], str):
+        problems.append(f"{where}.image must be a string (found {type_name(container['image'])})")
+    for field in CONTAINER_LISTS_OF_STRINGS:
+        value = container.get(field)
+        if field in container and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            problems.append(f"{where}.{field} must be a list of strings (found {type_name(value)})")
+    for field in CONTAINER_LISTS_OF_OBJECTS:
+        if field in container:
+            problem = list_of_mappings_problem(container[field], f"{where}.{field}")
+            if problem:
+                problems.append(problem)
+    for index, item in enumerate(container.get("env") if isinstance(container.get("env"), list) else []):
+        if isinstance(item, dict) and not isinstance(item.get("name"), str):
+            problems.append(f"{where}.env[{index}].name must be a string")
+    mounts = container.get("volumeMounts")
+    for index, item in enumerate(mounts if isinstance(mounts, list) else []):
+        named = isinstance(item, dict) and isinstance(item.get("name"), str)
+        if isinstance(item, dict) and not (named and isinstance(item.get("mountPath"), str)):
+            problems.append(f"{where}.volumeMounts[{index}] needs a name and a mountPath (strings)")
+    for index, item in enumerate(container.get("ports") if isinstance(container.get("ports"), list) else []):
+        if isinstance(item, dict):
+            number, name = item.get("containerPort"), item.get("name")
+            if not isinstance(number, int) or isinstance(number, bool):
+                problems.append(f"{where}.ports[{index}].containerPort must be a number")
+            if name is not None and not isinstance(name, str):
+                problems.append(f"{where}.ports[{index}].name must be a string")
+    for field in ("resources", "securityContext"):
+        if field in container and not isinstance(container[field], dict):
+            problems.append(f"{where}.{field} must be a mapping (found {type_name(container[field])})")
+    return problems
