@@ -31,8 +31,9 @@ chromium:
 migrate: $(VENV)/.runtime-installed
 	$(PY) manage.py migrate --noinput
 
+# A bind beyond this machine (HOST=0.0.0.0) switches on team mode: see README.
 run: migrate
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	PODSTUDIO_BIND=$(HOST) $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

@@ -2,7 +2,8 @@
 
 Two modes (docs/operations.md):
 - local mode (the default of `make run`): bound to 127.0.0.1, no login, localhost names only;
-- team mode (`PODSTUDIO_AUTH=required`, or any allowed host that is not a loopback name):
+- team mode (`PODSTUDIO_AUTH=required`, a non-loopback bind (`make run HOST=0.0.0.0` sets
+  PODSTUDIO_BIND), or any allowed host that is not a loopback name):
   login for everything, API tokens, per-context permissions, every deploy attributed.
 """
 
@@ -24,8 +25,10 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 ALLOWED_HOSTS = [h for h in os.environ.get("PODSTUDIO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
-PODSTUDIO_TEAM_MODE = os.environ.get("PODSTUDIO_AUTH", "").lower() == "required" or any(
-    host not in LOOPBACK_NAMES for host in ALLOWED_HOSTS
+PODSTUDIO_TEAM_MODE = (
+    os.environ.get("PODSTUDIO_AUTH", "").lower() == "required"
+    or os.environ.get("PODSTUDIO_BIND", "127.0.0.1") not in LOOPBACK_NAMES
+    or any(host not in LOOPBACK_NAMES for host in ALLOWED_HOSTS)
 )
 
 DEBUG = env_bool("PODSTUDIO_DEBUG", not PODSTUDIO_TEAM_MODE)
@@ -112,14 +115,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Collected, hashed and compressed files when `manage.py collectstatic` ran (the Dockerfile does);
+# otherwise WhiteNoise serves the source files, so `make run` needs no build step in any mode.
+COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if COLLECTED and not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+WHITENOISE_USE_FINDERS = not COLLECTED
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "composer:home"
