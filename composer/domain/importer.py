@@ -24,7 +24,13 @@ from composer.domain.model import (
 )
 from composer.domain.patterns import CATALOG
 from composer.domain.render import HELPERS_ANNOTATION, PlacedHelper, place_helper
-from composer.domain.shapes import MAX_CONTAINERS, container_problems, list_of_mappings_problem, type_name
+from composer.domain.shapes import (
+    MAX_CONTAINERS,
+    container_problems,
+    list_of_mappings_problem,
+    service_port_problems,
+    type_name,
+)
 
 WORKLOAD_KINDS = ("Pod", "Deployment")
 APP_FIELDS = {"name", "image", "command", "args", "env", "ports", "volumeMounts", "resources"}
@@ -128,10 +134,9 @@ def _check_companion_shape(manifest: dict[str, Any]) -> None:
             raise ManifestImportError(f"{where}: metadata.name must be a string (found {type_name(metadata['name'])})")
     if manifest.get("kind") == "Service":
         spec = _mapping(manifest.get("spec") or {}, f"{where}: spec")
-        for field in ("ports",):
-            problem = list_of_mappings_problem(spec[field], f"{where}: spec.{field}") if field in spec else None
-            if problem:
-                raise ManifestImportError(problem)
+        problems = service_port_problems(spec.get("ports") or [], f"{where}: spec.ports")
+        if problems:
+            raise ManifestImportError("; ".join(problems))
         _mapping(spec.get("selector") or {}, f"{where}: spec.selector")
     if manifest.get("kind") == "ConfigMap":
         _mapping(manifest.get("data") or {}, f"{where}: data")

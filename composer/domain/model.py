@@ -13,7 +13,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from composer.domain.shapes import MAX_CONTAINERS, container_problems
+from composer.domain.shapes import MAX_CONTAINERS, container_problems, service_port_problems
 
 WORKLOAD_KINDS = ("Pod", "Deployment")
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
@@ -256,6 +256,9 @@ def _parse_service(data: Any, errors: dict[str, str]) -> ServiceExposure:
     if service_type not in SERVICE_TYPES:
         errors["options.service.type"] = f"must be one of {', '.join(SERVICE_TYPES)}"
     ports = _list_of_dicts(data.get("ports", []), "options.service.ports", errors)
+    for problem in service_port_problems(ports, "options.service.ports"):
+        field, _, message = problem.partition(" ")
+        errors.setdefault(field, message)
     for index, port in enumerate(ports):
         number = port.get("port")
         if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 65535:

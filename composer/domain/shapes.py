@@ -30,6 +30,24 @@ def list_of_mappings_problem(value: Any, where: str) -> str | None:
     return None
 
 
+def service_port_problems(ports: Any, where: str) -> list[str]:
+    """Service ports: a list of mappings with a number `port`, an optional string `name`, and a
+    `targetPort` that is a number or a port name."""
+    problem = list_of_mappings_problem(ports, where)
+    if problem:
+        return [problem]
+    problems = []
+    for index, port in enumerate(ports):
+        number, name, target = port.get("port"), port.get("name"), port.get("targetPort")
+        if not isinstance(number, int) or isinstance(number, bool):
+            problems.append(f"{where}[{index}].port must be a number")
+        if name is not None and not isinstance(name, str):
+            problems.append(f"{where}[{index}].name must be a string")
+        if target is not None and (isinstance(target, bool) or not isinstance(target, int | str)):
+            problems.append(f"{where}[{index}].targetPort must be a number or a port name")
+    return problems
+
+
 def container_problems(container: Any, where: str) -> list[str]:
     """What is wrong with the shape of one container spec, each message naming the field."""
     if not isinstance(container, dict):

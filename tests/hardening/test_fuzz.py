@@ -211,6 +211,10 @@ def test_mutated_manifests_of_the_same_shape_import_or_are_refused(client, db, d
 
 
 @campaign(200)
+@example(documents=[
+    {"kind": "Service", "metadata": {"name": "web"}, "spec": {"ports": [{"name": [None], "port": 80}]}},
+    {"kind": "Pod", "metadata": {"name": "web"}, "spec": {"containers": [{"name": "a", "image": "b"}]}},
+])
 @example(documents=[{"kind": "Pod", "metadata": {"name": "web", "labels": ["app"]},
                      "spec": {"containers": [{"name": "app", "image": "nginx"}]}}])
 @given(documents=mutated(MANIFEST_DOCUMENTS, keep_types=False))
