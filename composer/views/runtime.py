@@ -358,9 +358,14 @@ def in_chunks(lines_html: str) -> str:
         return ""
     lines = lines_html.split("\n")
     return "".join(
-        '<div class="chunk">' + "".join(lines[first : first + CHUNK_LINES]) + "</div>"
+        f'<div class="{_chunk_class(len(lines) - first)}">' + "".join(lines[first : first + CHUNK_LINES]) + "</div>"
         for first in range(0, len(lines), CHUNK_LINES)
     )
+
+
+def _chunk_class(lines_left: int) -> str:
+    # Only full chunks may be skipped off-screen: their placeholder height is right for 100 lines.
+    return "chunk" if lines_left >= CHUNK_LINES else "chunk partial"
 
 
 def render_chunk(chunk: cluster_logs.LogChunk, *, merged: bool, tags: dict[str, int]) -> str:

@@ -147,7 +147,8 @@
     const added = document.createDocumentFragment();
     for (let first = 0; first < lines.length; first += CHUNK_LINES) {
       const chunk = document.createElement("div");
-      chunk.className = "chunk";
+      // Only full chunks may be skipped off-screen: their placeholder height is right for 100 lines.
+      chunk.className = lines.length - first >= CHUNK_LINES ? "chunk" : "chunk partial";
       chunk.innerHTML = lines.slice(first, first + CHUNK_LINES).join("");
       if (filterText()) filterLines(chunk.getElementsByClassName("l"));
       added.appendChild(chunk);

@@ -191,3 +191,11 @@ def test_status_fragment_for_a_manual_refresh(client, server):
     html = client.get(f"/deployments/{record_for(manifest).pk}/runtime/status").content.decode()
     assert "Rollout blocked:" in html
     assert "its image &#x27;registry.example/app:1.0&#x27; cannot be pulled (ImagePullBackOff)" in html
+
+
+def test_only_full_chunks_may_be_skipped_off_screen():
+    """A chunk of fewer than 100 lines would otherwise get a 100-line placeholder and look empty."""
+    from composer.views.runtime import in_chunks
+
+    html = in_chunks("\n".join(f'<div class="l">{n}</div>' for n in range(150)))
+    assert html.count('<div class="chunk">') == 1 and html.count('<div class="chunk partial">') == 1
