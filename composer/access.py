@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import secrets
+from collections.abc import Callable
 from enum import StrEnum
 
 from django.conf import settings
@@ -29,24 +30,28 @@ def team_mode() -> bool:
     return settings.PODSTUDIO_TEAM_MODE
 
 
+def _grants(rule: ContextPermission, action: Action) -> bool:
+    return (
+        (action == Action.VIEW and (rule.can_view or rule.can_deploy or rule.can_undeploy))
+        or (action == Action.DRY_RUN and (rule.can_dry_run or rule.can_deploy))
+        or (action == Action.DEPLOY and rule.can_deploy)
+        or (action == Action.UNDEPLOY and rule.can_undeploy)
+    )
+
+
+def checker(user, action: Action) -> Callable[[str], bool]:
+    """`allowed(context)` for many contexts, with the user's rules read once (lists of records)."""
+    if not team_mode() or user.is_superuser:
+        return lambda context: True
+    if not user.is_authenticated:
+        return lambda context: False
+    patterns = [r.context_pattern for r in ContextPermission.objects.filter(group__user=user) if _grants(r, action)]
+    return lambda context: any(fnmatch.fnmatchcase(context, pattern) for pattern in patterns)
+
+
 def may(user, action: Action, context: str) -> bool:
     """Whether `user` may `action` in the cluster context named `context`."""
-    if not team_mode() or user.is_superuser:
-        return True
-    if not user.is_authenticated:
-        return False
-    rules = ContextPermission.objects.filter(group__user=user)
-    for rule in rules:
-        if not fnmatch.fnmatchcase(context, rule.context_pattern):
-            continue
-        if (
-            (action == Action.VIEW and (rule.can_view or rule.can_deploy or rule.can_undeploy))
-            or (action == Action.DRY_RUN and (rule.can_dry_run or rule.can_deploy))
-            or (action == Action.DEPLOY and rule.can_deploy)
-            or (action == Action.UNDEPLOY and rule.can_undeploy)
-        ):
-            return True
-    return False
+    return checker(user, action)(context)
 
 
 class Refused(Exception):

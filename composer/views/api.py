@@ -322,7 +322,8 @@ def contexts(request: HttpRequest) -> JsonResponse:
         found = cluster.list_contexts()
     except cluster.ClusterError as error:
         raise ApiError(400, error.message) from None
-    visible = [c for c in found if access.may(request.user, access.Action.VIEW, c.name)]
+    allowed = access.checker(request.user, access.Action.VIEW)
+    visible = [c for c in found if allowed(c.name)]
     return JsonResponse({"contexts": [_context_json(c) for c in visible]})
 
 
@@ -380,7 +381,8 @@ def diff(request: HttpRequest, pk: int) -> JsonResponse:
 @api_view("GET")
 def deployments(request: HttpRequest) -> JsonResponse:
     records = DeployRecord.objects.all()[:300]
-    visible = [r for r in records if access.may(request.user, access.Action.VIEW, r.context)]
+    allowed = access.checker(request.user, access.Action.VIEW)
+    visible = [r for r in records if allowed(r.context)]
     return JsonResponse({"deployments": [record_json(r) for r in visible]})
 
 

@@ -32,7 +32,8 @@ def deploy_request(data, default_context: str = "") -> deploys.DeployRequest:
 def deploy_panel_context(request: HttpRequest, composition_namespace: str) -> dict:
     """The contexts to offer (names and clusters only, never credentials) and the default namespace."""
     try:
-        contexts = [c for c in cluster.list_contexts() if access.may(request.user, access.Action.VIEW, c.name)]
+        allowed = access.checker(request.user, access.Action.VIEW)
+        contexts = [c for c in cluster.list_contexts() if allowed(c.name)]
         problem = ""
     except cluster.ClusterError as error:
         contexts, problem = [], error.message
@@ -98,7 +99,8 @@ def history(request: HttpRequest) -> HttpResponse:
     composition = request.GET.get("composition", "")
     if composition.isdecimal() and len(composition) <= 18:  # beyond that no id exists (and SQLite overflows)
         records = records.filter(composition_id=int(composition))
-    visible = [r for r in records[:300] if access.may(request.user, access.Action.VIEW, r.context)]
+    allowed = access.checker(request.user, access.Action.VIEW)
+    visible = [r for r in records[:300] if allowed(r.context)]
     return render(request, "composer/deployments.html", {"records": visible})
 
 
@@ -113,8 +115,9 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = 'attachment; filename="pod-studio-deploys.csv"'
     writer = csv.writer(response)
     writer.writerow(EXPORT_FIELDS)
+    allowed = access.checker(request.user, access.Action.VIEW)
     for record in DeployRecord.objects.order_by("created", "pk").iterator():
-        if access.may(request.user, access.Action.VIEW, record.context):
+        if allowed(record.context):
             row = [getattr(record, "pk" if field == "id" else field) for field in EXPORT_FIELDS]
             writer.writerow([value.isoformat() if hasattr(value, "isoformat") else value for value in row])
     return response
