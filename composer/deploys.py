@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from composer import cluster
 from composer.domain.model import DNS_LABEL
 from composer.domain.preview import preview
+from composer.domain.render import render
 from composer.domain.yamlio import dump_documents, load_documents
 from composer.models import DeployRecord, SavedComposition
 
@@ -35,8 +35,8 @@ class DeployRequest:
 
 
 def manifests_for(saved: SavedComposition, namespace: str) -> list[dict[str, Any]]:
-    """The rendered manifests, every one placed in the chosen namespace."""
-    manifests = copy.deepcopy(preview(saved.composition()).manifests)
+    """The rendered manifests (fresh dicts on every call), every one placed in the chosen namespace."""
+    manifests = render(saved.composition())
     for manifest in manifests:
         manifest.setdefault("metadata", {})["namespace"] = namespace
     return manifests
