@@ -20,8 +20,9 @@ from composer.domain.importer import ManifestImportError, import_manifests
 from composer.domain.model import Composition, CompositionError
 from composer.domain.patterns import CATALOG
 from composer.domain.preview import preview
+from composer.domain.render import render
 from composer.domain.schema import resolve_version
-from composer.domain.yamlio import YamlError, load_documents
+from composer.domain.yamlio import YamlError, dump_documents, load_documents
 from composer.models import DeployRecord, SavedComposition
 from composer.views.deploy import user_name
 from composer.views.workspace import owner_of
@@ -207,11 +208,11 @@ def composition(request: HttpRequest, pk: int) -> HttpResponse:
 
 @api_view("GET")
 def manifest(request: HttpRequest, pk: int) -> HttpResponse:
-    saved = _saved(request, pk)
-    result = preview(saved.composition(), _kubernetes_version(request))
-    response = HttpResponse(result.yaml_text, content_type="application/yaml; charset=utf-8")
+    composition = _saved(request, pk).composition()
+    _kubernetes_version(request)  # refused like /problems: it may be a typo the caller relies on
+    response = HttpResponse(dump_documents(render(composition)), content_type="application/yaml; charset=utf-8")
     if request.GET.get("download"):
-        response["Content-Disposition"] = f'attachment; filename="{saved.composition().workload.name}.yaml"'
+        response["Content-Disposition"] = f'attachment; filename="{composition.workload.name}.yaml"'
     return response
 
 

@@ -17,7 +17,7 @@ from composer.domain import edits
 from composer.domain.model import Composition
 from composer.domain.patterns import get_pattern
 from composer.domain.patterns.base import ParamKind, Pattern
-from composer.domain.preview import preview
+from composer.domain.render import build
 from composer.domain.yamlio import YamlError, load_documents
 from composer.models import SavedComposition
 from composer.views.htmx import HtmxHttpRequest
@@ -91,7 +91,7 @@ def _sequence_aware_order(composition: Composition, helper_id: str, direction: s
     """Swaps the helper with its neighbour among the helpers shown in the same list."""
     if direction not in ("up", "down"):
         raise edits.EditError("direction must be up or down")
-    sequence, beside = helper_cards(preview(composition))
+    sequence, beside = helper_cards(build(composition))
     for cards in (sequence, beside):
         ids = [card.id for card in cards]
         if helper_id in ids:

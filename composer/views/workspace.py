@@ -13,8 +13,8 @@ from django.utils.safestring import mark_safe
 from composer import forms
 from composer.domain.patterns import patterns_by_role
 from composer.domain.patterns.base import Param, ParamKind
-from composer.domain.preview import Preview, preview
-from composer.domain.render import PlacedHelper, Placement
+from composer.domain.preview import preview
+from composer.domain.render import PlacedHelper, Placement, Rendering
 from composer.domain.yamlio import dump_documents
 from composer.highlight import highlight_yaml
 from composer.models import SavedComposition
@@ -72,10 +72,10 @@ class HelperCard:
         return self.placed.placement in (Placement.INIT, Placement.NATIVE_SIDECAR)
 
 
-def helper_cards(result: Preview) -> tuple[list[HelperCard], list[HelperCard]]:
+def helper_cards(rendering: Rendering) -> tuple[list[HelperCard], list[HelperCard]]:
     """(init sequence in run order, helpers beside the app)."""
     sequence, beside = [], []
-    for position, placed in enumerate(result.rendering.helpers):
+    for position, placed in enumerate(rendering.helpers):
         fields = [
             ParamField(param, placed.params.get(param.name), f"{placed.helper.id}-{param.name}")
             for param in placed.pattern.params
@@ -101,7 +101,7 @@ def owner_of(request: HttpRequest):
 def workspace_context(saved: SavedComposition, **extra: Any) -> dict[str, Any]:
     composition = saved.composition()
     result = preview(composition, settings.PODSTUDIO_KUBERNETES_VERSION)
-    sequence, beside = helper_cards(result)
+    sequence, beside = helper_cards(result.rendering)
     app = composition.app
     return {
         "saved": saved,
