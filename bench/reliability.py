@@ -1,4 +1,5 @@
-"""Bad input to the YAML import, measured: rewrites the tables of docs/reliability.md.
+"""Bad input to the YAML import, and the security review's attacks (bench/security.py), measured:
+rewrites the tables of docs/reliability.md.
 
 Run as ``.venv/bin/python -m bench.reliability`` (a throw-away SQLite database; nothing else is
 needed). Every case goes through the Django test client in this process, the way a request goes
@@ -466,6 +467,13 @@ def main() -> None:
     header = (f"Measured by `{COMMAND}` on {started}: {os.cpu_count()} cores, Python "
               f"{platform.python_version()}, {platform.machine()}. ❌ marks a known bug (see Findings).")
     text = replace_section(DOC.read_text(), "import-table", header + "\n\n" + "\n\n".join(sections))
+    from bench import security
+
+    rows, failures = security.table()
+    all_failures += failures
+    access_header = (f"Measured by `{COMMAND}` on {started}, in team mode against the stand-in API server: "
+                     "every refusal must reach the cluster with no request at all.")
+    text = replace_section(text, "security-table", access_header + "\n\n" + "\n".join(rows))
     DOC.write_text(text)
     print(f"wrote {DOC.relative_to(ROOT)}; {len(all_failures)} case(s) not as expected:", file=sys.stderr)
     for failure in all_failures:

@@ -5,7 +5,8 @@ from composer.models import ApiToken, ContextPermission, DeployRecord, SavedComp
 
 @admin.register(ContextPermission)
 class ContextPermissionAdmin(admin.ModelAdmin):
-    list_display = ("group", "context_pattern", "can_view", "can_dry_run", "can_deploy", "can_undeploy")
+    list_display = ("group", "context_pattern", "namespace_pattern", "can_view", "can_dry_run", "can_deploy",
+                    "can_undeploy", "can_create_namespace", "can_run_privileged")
     list_filter = ("group",)
 
 

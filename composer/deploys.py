@@ -1,18 +1,28 @@
-"""Deploying a saved composition: render, send through the cluster layer, record every attempt."""
+"""Deploying a saved composition: check the user's rights, render, send through the cluster layer,
+record every attempt (deploys, dry runs, diffs, undeploys).
+
+Every use case here checks access itself (context and namespace rules, the create-namespace and
+privileged rights), so the page and the API cannot drift apart: both raise `access.Refused` (403)
+or `DeployRefused` (nothing sent, nothing recorded).
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from composer import cluster
-from composer.domain.model import DNS_LABEL
+from composer import access, cluster
+from composer.access import Action
+from composer.domain.names import dns_label_problem
 from composer.domain.preview import preview
+from composer.domain.privilege import escalations
 from composer.domain.render import render
 from composer.domain.yamlio import dump_documents, load_documents
 from composer.models import DeployRecord, SavedComposition
 
 Outcome = DeployRecord.Outcome
+# What an undeploy deletes: the objects a deploy left in the cluster (whether it created or changed them).
+APPLIED_OUTCOMES = ("created", "configured", "unchanged")
 
 
 class DeployRefused(ValueError):
@@ -30,8 +40,18 @@ class DeployRequest:
     def validate(self) -> None:
         if not self.context:
             raise DeployRefused("choose a cluster context")
-        if not DNS_LABEL.match(self.namespace or "") or len(self.namespace) > 63:
-            raise DeployRefused(f"namespace {self.namespace!r} is not a valid name (lower-case letters, digits, '-')")
+        for field, name in (("context", self.context), ("namespace", self.namespace or "")):
+            if any(ord(char) < 32 or ord(char) == 127 for char in name):  # C0 and DEL: NUL, tab, line breaks
+                raise DeployRefused(f"the {field} name must not contain control characters (NUL, line breaks …)")
+        problem = dns_label_problem(self.namespace)
+        if problem:
+            raise DeployRefused(f"namespace {self.namespace!r} is not a valid name: {problem}")
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    record: DeployRecord
+    diffs: list[cluster.ObjectDiff] | None  # None when the diff failed: the record says why
 
 
 def manifests_for(saved: SavedComposition, namespace: str) -> list[dict[str, Any]]:
@@ -42,8 +62,27 @@ def manifests_for(saved: SavedComposition, namespace: str) -> list[dict[str, Any
     return manifests
 
 
-def _blocking_problems(saved: SavedComposition) -> list[str]:
-    return [p.message for p in preview(saved.composition()).problems if p.severity == "error"]
+def _require_no_errors(saved: SavedComposition) -> None:
+    blocking = [p.message for p in preview(saved.composition()).problems if p.severity == "error"]
+    if blocking:
+        raise DeployRefused(f"fix {len(blocking)} error{'s' if len(blocking) > 1 else ''} first: {blocking[0]}")
+
+
+def _require_privileges(user, context: str, namespace: str, manifests: list[dict[str, Any]]) -> None:
+    """Fields that give a Pod power over its node need their own right (docs/operations.md)."""
+    found = escalations(manifests)
+    if found and not access.may(user, Action.RUN_PRIVILEGED, context, namespace):
+        more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+        raise access.Refused(access.refusal(user, Action.RUN_PRIVILEGED, context, namespace,
+                                            reason=f"the workload sets {found[0]}{more}"))
+
+
+def _checked(user, request: DeployRequest, action: Action, manifests: list[dict[str, Any]]) -> None:
+    request.validate()
+    access.require(user, action, request.context, request.namespace)
+    if request.create_namespace and not request.dry_run:
+        access.require(user, Action.CREATE_NAMESPACE, request.context, request.namespace)
+    _require_privileges(user, request.context, request.namespace, manifests)
 
 
 def _outcome(results: list[cluster.ObjectResult]) -> str:
@@ -74,31 +113,61 @@ def result_dicts(results: list[cluster.ObjectResult]) -> list[dict[str, Any]]:
 
 
 def _new_record(saved: SavedComposition | None, name: str, revision: int, action: str, request: DeployRequest,
-                user: str, manifests: list[dict[str, Any]]) -> DeployRecord:
+                user, manifests: list[dict[str, Any]]) -> DeployRecord:
     return DeployRecord(
         composition=saved, composition_name=name, revision=revision, action=action, context=request.context,
-        namespace=request.namespace, user=user, manifest_yaml=dump_documents(manifests), force=request.force,
+        namespace=request.namespace, user=access.user_name(user), manifest_yaml=dump_documents(manifests),
+        force=request.force,
     )
 
 
-def deploy(saved: SavedComposition, request: DeployRequest, user: str) -> DeployRecord:
+def deploy(saved: SavedComposition, request: DeployRequest, user) -> DeployRecord:
     """Sends the composition (or a server dry run of it) and records what happened."""
-    request.validate()
-    if not request.dry_run:
-        blocking = _blocking_problems(saved)
-        if blocking:
-            raise DeployRefused(f"fix {len(blocking)} error{'s' if len(blocking) > 1 else ''} first: {blocking[0]}")
-    action = DeployRecord.Action.DRY_RUN if request.dry_run else DeployRecord.Action.DEPLOY
     manifests = manifests_for(saved, request.namespace)
+    _checked(user, request, Action.DRY_RUN if request.dry_run else Action.DEPLOY, manifests)
+    if not request.dry_run:
+        _require_no_errors(saved)
+    action = DeployRecord.Action.DRY_RUN if request.dry_run else DeployRecord.Action.DEPLOY
     return _send(_new_record(saved, saved.name, saved.revision, action, request, user, manifests), manifests, request)
 
 
-def redeploy(previous: DeployRecord, user: str, force: bool = False) -> DeployRecord:
+def diff(saved: SavedComposition, request: DeployRequest, user) -> DiffResult:
+    """What a deploy would change, against the live objects; recorded in the audit trail like a dry run."""
+    manifests = manifests_for(saved, request.namespace)
+    _checked(user, request, Action.DRY_RUN, manifests)
+    record = _new_record(saved, saved.name, saved.revision, DeployRecord.Action.DIFF, request, user, manifests)
+    try:
+        diffs = cluster.diff_manifests(request.context, request.namespace, manifests, force=request.force)
+    except cluster.ClusterError as error:
+        return DiffResult(_failed(record, error), None)
+    changed = [d for d in diffs if d.changed]
+    record.outcome = Outcome.SUCCEEDED
+    record.message = (f"{len(changed)} of {len(diffs)} objects would change." if changed
+                      else "No changes: the cluster already runs this.")
+    record.results = [_diff_result(d) for d in diffs]
+    record.save()
+    return DiffResult(record, diffs)
+
+
+def _diff_result(diff: cluster.ObjectDiff) -> dict[str, Any]:
+    """One object of a diff, shaped like a deploy's result so that records read alike."""
+    outcome = "new" if diff.is_new else "changed" if diff.changed else "unchanged"
+    message = diff.refusal or {"new": "would be created", "changed": "would change",
+                               "unchanged": "no change"}[outcome]
+    return {"kind": diff.kind, "name": diff.name, "namespace": diff.namespace, "outcome": outcome,
+            "message": message}
+
+
+def redeploy(previous: DeployRecord, user, force: bool = False) -> DeployRecord:
     """Sends exactly the manifests of an earlier deploy again, to the same place."""
     if previous.action != DeployRecord.Action.DEPLOY:
-        raise DeployRefused("only a deploy can be sent again (not a dry run or an undeploy)")
+        raise DeployRefused("only a deploy can be sent again (not a dry run, a diff or an undeploy)")
     request = DeployRequest(previous.context, previous.namespace, force=force)
     manifests = load_documents(previous.manifest_yaml)
+    if any(m.get("kind") == "Secret" for m in manifests):
+        raise DeployRefused("this deploy carried a Secret, which Pod Studio no longer sends: deploy the "
+                            "composition again instead (create the Secret in the cluster)")
+    _checked(user, request, Action.DEPLOY, manifests)
     record = _new_record(previous.composition, previous.composition_name, previous.revision,
                          DeployRecord.Action.DEPLOY, request, user, manifests)
     return _send(record, manifests, request)
@@ -138,10 +207,14 @@ def _failed(record: DeployRecord, error: cluster.ClusterError) -> DeployRecord:
     return record
 
 
-def recreate(saved: SavedComposition, request: DeployRequest, user: str) -> DeployRecord:
-    """The way out of an immutable-field error: delete the bare Pod and apply it again."""
-    request.validate()
+def recreate(saved: SavedComposition, request: DeployRequest, user) -> DeployRecord:
+    """The way out of an immutable-field error: delete the bare Pod and apply it again.
+
+    Deleting needs the undeploy right, and the composition passes the same gate as a deploy."""
     manifests = manifests_for(saved, request.namespace)
+    _checked(user, request, Action.DEPLOY, manifests)
+    access.require(user, Action.UNDEPLOY, request.context, request.namespace)
+    _require_no_errors(saved)
     record = _new_record(saved, saved.name, saved.revision, DeployRecord.Action.DEPLOY, request, user, manifests)
     pod = manifests[-1]
     if pod.get("kind") != "Pod":
@@ -156,18 +229,40 @@ def recreate(saved: SavedComposition, request: DeployRequest, user: str) -> Depl
     return _finished(record, results, success="Deleted the Pod and created it again.")
 
 
-def undeploy(deployed: DeployRecord, user: str) -> DeployRecord:
-    """Deletes every object a deploy sent, the workload first."""
+def applied_objects(deployed: DeployRecord) -> list[cluster.ObjectRef]:
+    """The objects a deploy left in the cluster, as the server named them (workload first), or why an
+    undeploy cannot know them: only these are ever deleted."""
+    applied = [r for r in deployed.results if r.get("outcome") in APPLIED_OUTCOMES]
+    if not applied:
+        raise DeployRefused("this deploy applied nothing, so there is nothing to undeploy")
+    if not all(r.get("uid") and r.get("api_version") for r in applied):
+        raise DeployRefused("this deploy was recorded before Pod Studio kept the uid of each object it applied, "
+                            "so it cannot tell them from objects made since: delete them with kubectl")
+    refs = []
+    for result in reversed(applied):
+        if result.get("namespace") != deployed.namespace:
+            raise DeployRefused(f"{result.get('kind')} {result.get('name')!r} is recorded outside the deploy's "
+                                f"namespace '{deployed.namespace}': refused")
+        refs.append(cluster.ObjectRef(result["api_version"], result["kind"], result["namespace"], result["name"],
+                                      result["uid"]))
+    return refs
+
+
+def undeploy(deployed: DeployRecord, user) -> DeployRecord:
+    """Deletes exactly the objects a deploy applied (kind, namespace, name and uid), the workload first."""
     if deployed.action != DeployRecord.Action.DEPLOY:
-        raise DeployRefused("only a deploy can be undeployed (not a dry run or an undeploy)")
-    documents = load_documents(deployed.manifest_yaml)
-    refs = [(d["apiVersion"], d["kind"], d["metadata"]["name"]) for d in reversed(documents)]
+        raise DeployRefused("only a deploy can be undeployed (not a dry run, a diff or an undeploy)")
+    access.require(user, Action.UNDEPLOY, deployed.context, deployed.namespace)
+    refs = applied_objects(deployed)
     request = DeployRequest(deployed.context, deployed.namespace)
+    documents = load_documents(deployed.manifest_yaml)
+    deleted = {(ref.kind, ref.name) for ref in refs}
+    sent = [d for d in documents if (d.get("kind"), (d.get("metadata") or {}).get("name")) in deleted]
     record = _new_record(deployed.composition, deployed.composition_name, deployed.revision,
-                         DeployRecord.Action.UNDEPLOY, request, user, documents)
+                         DeployRecord.Action.UNDEPLOY, request, user, sent)
     record.undeploy_of = deployed
     try:
-        results = cluster.delete_objects(deployed.context, deployed.namespace, refs)
+        results = cluster.delete_objects(deployed.context, refs)
     except cluster.ClusterError as error:
         return _failed(record, error)
     return _finished(record, results, success="Deleted every object of that deploy.")

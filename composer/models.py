@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import models, transaction
 from django.urls import reverse
@@ -12,6 +13,22 @@ from composer.domain.model import Composition
 # Autosave writes a revision per edit; older ones beyond this are pruned, in batches.
 REVISIONS_KEPT = 200
 PRUNE_EVERY = 50
+
+
+DELETED_OWNER = "deleted-owner"
+
+
+def deleted_owner():
+    """Who owns the compositions of a deleted user: an inactive account that cannot log in, so they
+    stay private (superusers still see them and can hand them on in the admin)."""
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        **{user_model.USERNAME_FIELD: DELETED_OWNER}, defaults={"is_active": False}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
 
 
 class CompositionQuerySet(models.QuerySet):
@@ -27,7 +44,8 @@ class CompositionQuerySet(models.QuerySet):
 class SavedComposition(models.Model):
     name = models.CharField(max_length=200)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="compositions"
+        settings.AUTH_USER_MODEL, on_delete=models.SET(deleted_owner), null=True, blank=True,
+        related_name="compositions",
     )
     data = models.JSONField()
     revision = models.PositiveIntegerField(default=1)
@@ -92,11 +110,12 @@ class Revision(models.Model):
 
 
 class DeployRecord(models.Model):
-    """One attempt to deploy, dry-run or undeploy a composition, whatever its outcome."""
+    """One attempt to deploy, dry-run, diff or undeploy a composition, whatever its outcome."""
 
     class Action(models.TextChoices):
         DEPLOY = "deploy", "Deploy"
         DRY_RUN = "dry-run", "Dry run"
+        DIFF = "diff", "Diff"
         UNDEPLOY = "undeploy", "Undeploy"
 
     class Outcome(models.TextChoices):
@@ -159,12 +178,27 @@ class ContextPermission(models.Model):
     context_pattern = models.CharField(
         max_length=253, help_text="A context name, or a shell pattern such as 'staging-*' or '*'."
     )
+    namespace_pattern = models.CharField(
+        max_length=253, blank=True, default="",
+        help_text="The namespaces this rule covers: a name or a shell pattern such as 'team-a-*'; empty means all.",
+    )
     can_view = models.BooleanField(default=True, help_text="See the context and watch its Pods and logs.")
-    can_dry_run = models.BooleanField(default=True)
+    can_dry_run = models.BooleanField(default=True, help_text="Dry runs and diffs.")
     can_deploy = models.BooleanField(default=False)
-    can_undeploy = models.BooleanField(default=False)
+    can_undeploy = models.BooleanField(default=False, help_text="Also needed to delete and recreate a Pod.")
+    can_create_namespace = models.BooleanField(
+        default=False, help_text="Create a namespace (matching the namespace pattern) while deploying."
+    )
+    can_run_privileged = models.BooleanField(
+        default=False,
+        help_text="Deploy privileged containers, hostPID/hostNetwork/hostIPC, host ports, hostPath volumes and "
+        "added capabilities beyond the baseline list.",
+    )
 
     def __str__(self) -> str:
         rights = [n for n, on in (("view", self.can_view), ("dry-run", self.can_dry_run),
-                                   ("deploy", self.can_deploy), ("undeploy", self.can_undeploy)) if on]
-        return f"{self.group} on {self.context_pattern}: {', '.join(rights) or 'nothing'}"
+                                   ("deploy", self.can_deploy), ("undeploy", self.can_undeploy),
+                                   ("create namespaces", self.can_create_namespace),
+                                   ("privileged", self.can_run_privileged)) if on]
+        where = f"{self.context_pattern}/{self.namespace_pattern or '*'}"
+        return f"{self.group} on {where}: {', '.join(rights) or 'nothing'}"

@@ -8,6 +8,7 @@ Two modes (docs/operations.md):
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -31,10 +32,13 @@ PODSTUDIO_TEAM_MODE = (
     or any(host not in LOOPBACK_NAMES for host in ALLOWED_HOSTS)
 )
 
-DEBUG = env_bool("PODSTUDIO_DEBUG", not PODSTUDIO_TEAM_MODE)
+# Off in both modes: Django's debug pages list settings, environment variables and the URLconf
+# to whoever can make a request fail. PODSTUDIO_DEBUG=true opts in, for developers.
+DEBUG = env_bool("PODSTUDIO_DEBUG", False)
 SECRET_KEY = os.environ.get("PODSTUDIO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if PODSTUDIO_TEAM_MODE and not DEBUG:
+    # Whatever DEBUG says: the development key is public, and anyone who knows it can forge sessions.
+    if PODSTUDIO_TEAM_MODE:
         raise RuntimeError("Team mode needs PODSTUDIO_SECRET_KEY (a long random string) in the environment.")
     SECRET_KEY = "dev-only-insecure-key-for-local-mode"
 
@@ -48,10 +52,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "csp",
+    "axes",
     "composer",
 ]
 
 MIDDLEWARE = [
+    # First: a request for a host name that is not ours gets a short plain 400 before anything
+    # else asks for the host (Django's own DisallowedHost page is the debug page when DEBUG is on).
+    "composer.hosts.RefuseForeignHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "composer.streaming.AsyncStreamingMiddleware",
@@ -59,6 +67,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Turns a locked-out login or API token attempt into the 429 of composer.throttle; it must
+    # wrap ApiTokenMiddleware, which reports failed tokens to axes.
+    "axes.middleware.AxesMiddleware",
     "composer.access.ApiTokenMiddleware",
     "composer.access.TeamLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -132,6 +143,43 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "composer:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Login throttling (django-axes, docs/operations.md): failed logins (the login page, the admin's)
+# and failed API tokens are counted in the database, so every server process shares the counts.
+# A user name and a client address are locked separately, each after PODSTUDIO_LOGIN_FAILURE_LIMIT
+# failures, for PODSTUDIO_LOGIN_COOLOFF_MINUTES after the last counted one; the answer is a 429 that
+# says how long to wait. The rules are in composer/throttle.py.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out attempts before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("PODSTUDIO_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("PODSTUDIO_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = "composer.throttle.lockout_parameters"
+AXES_CLIENT_IP_CALLABLE = "composer.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "composer.throttle.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # attempts while locked out are refused, not counted
+AXES_VERBOSE = False  # no banner on every manage.py command; lockouts are still logged (warnings)
+# A successful login clears that user name's failures from that address only (composer.throttle):
+# axes' own reset would clear every failure of the address, so logging in to one's own account
+# would reset the count of someone guessing another person's password from the same address.
+AXES_RESET_ON_SUCCESS = False
+# Proxies in front that append the address they saw to X-Forwarded-For (an Ingress controller: 1).
+# 0 counts failures against REMOTE_ADDR, which behind a proxy is the proxy's, for everyone.
+PODSTUDIO_PROXY_COUNT = int(os.environ.get("PODSTUDIO_PROXY_COUNT", "0"))
+
+# E-mail, only for password-reset links: without PODSTUDIO_EMAIL_HOST the reset pages do not exist.
+EMAIL_HOST = os.environ.get("PODSTUDIO_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("PODSTUDIO_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("PODSTUDIO_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("PODSTUDIO_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("PODSTUDIO_EMAIL_TLS", True)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("PODSTUDIO_EMAIL_FROM", "webmaster@localhost")
+PODSTUDIO_PASSWORD_RESET = bool(EMAIL_HOST)
+
 # Compositions and imported manifests are small; refuse anything bigger early.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -161,6 +209,8 @@ if env_bool("PODSTUDIO_HTTPS", False):
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("PODSTUDIO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
+# Plain text on a developer's terminal (local mode, or debug), JSON lines in team mode.
+LOG_FORMAT = os.environ.get("PODSTUDIO_LOG_FORMAT", "json" if PODSTUDIO_TEAM_MODE and not DEBUG else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -172,11 +222,14 @@ LOGGING = {
         },
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
+    # Never log credentials: drops what the kubernetes.config package logs (a failed exec plugin's
+    # stderr) and scrubs tokens, passwords and user:password@ from every other record.
+    "filters": {"credentials": {"()": "composer.cluster.logfilter.CredentialFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "json" if os.environ.get("PODSTUDIO_LOG_FORMAT", "json" if not DEBUG else "plain") == "json"
-            else "plain",
+            "filters": ["credentials"],
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("PODSTUDIO_LOG_LEVEL", "INFO")},
@@ -184,10 +237,12 @@ LOGGING = {
 }
 
 # Runtime view (docs/runtime.md): lines a log view keeps, characters shown per line before
-# "show more", concurrent streams per server process, keep-alive and watch renewal periods.
+# "show more", concurrent streams per server process and per person (team mode), keep-alive and
+# watch renewal periods.
 PODSTUDIO_LOG_MAX_LINES = int(os.environ.get("PODSTUDIO_LOG_MAX_LINES", "5000"))
 PODSTUDIO_LOG_LINE_CHARS = int(os.environ.get("PODSTUDIO_LOG_LINE_CHARS", "2000"))
 PODSTUDIO_MAX_STREAMS = int(os.environ.get("PODSTUDIO_MAX_STREAMS", "40"))
+PODSTUDIO_MAX_STREAMS_PER_USER = int(os.environ.get("PODSTUDIO_MAX_STREAMS_PER_USER", "8"))
 PODSTUDIO_SSE_HEARTBEAT = float(os.environ.get("PODSTUDIO_SSE_HEARTBEAT", "15"))
 PODSTUDIO_WATCH_SECONDS = int(os.environ.get("PODSTUDIO_WATCH_SECONDS", "50"))
 

@@ -1,10 +1,13 @@
 import os
 
+from django.test import RequestFactory
+from django.test.client import ClientMixin
 from hypothesis import settings
 
 pytest_plugins = [
     "tests.support.apiserver_fixtures",
     "tests.support.browser",
+    "tests.support.users",
 ]
 
 # CI replays the same examples every run: a red CI then means a change broke something, not that
@@ -12,3 +15,19 @@ pytest_plugins = [
 settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+# django-axes' backend (login throttling) refuses authenticate() without a request, so that a login
+# view forgetting to pass one fails loudly instead of going unthrottled. The test client's login()
+# passes none: give it a request from the test client's address, so tests log in as before and
+# their logins count (and reset counts) like real ones. Counts live in the test database, which
+# every test starts empty.
+_login = ClientMixin.login
+
+
+def _login_with_a_request(self, **credentials):
+    credentials.setdefault("request", RequestFactory().post("/accounts/login/"))
+    return _login(self, **credentials)
+
+
+ClientMixin.login = _login_with_a_request

@@ -5,13 +5,14 @@ Public API (see the modules for details):
 - contexts: ``list_contexts()``, ``get_context(name)``, ``connect(name)``, ``api_client(name)``,
   ``server_version(name)``, ``list_namespaces(name)``, ``create_namespace(name, namespace)``;
 - apply: ``apply_manifests(...)``, ``diff_manifests(...)``, ``delete_objects(...)``,
-  ``recreate_pod(...)``, with ``ObjectResult`` / ``ObjectDiff`` and ``FIELD_MANAGER``;
+  ``recreate_pod(...)``, with ``ObjectResult`` / ``ObjectDiff`` / ``ObjectRef`` and ``FIELD_MANAGER``;
 - errors: every failure is a ``ClusterError`` (``kind``, ``status``, ``message``, ``details``).
 """
 
 from composer.cluster.apply import (
     FIELD_MANAGER,
     ObjectDiff,
+    ObjectRef,
     ObjectResult,
     apply_manifests,
     delete_objects,
@@ -36,6 +37,7 @@ __all__ = [
     "ClusterError",
     "ContextInfo",
     "ObjectDiff",
+    "ObjectRef",
     "ObjectResult",
     "Timeouts",
     "api_client",

@@ -2,20 +2,21 @@
 
 Manifests are plain dicts (``apiVersion``, ``kind``, ``metadata.name``); an object
 without ``metadata.namespace`` goes to the namespace the user chose. Objects are
-applied one by one in the order given (the caller puts ConfigMaps, Secrets and
-Services before the workload). The first failure stops the deploy and the rest are
-reported as ``not_attempted``, so a partial deploy is always reported exactly.
+applied one by one in the order given (the caller puts ConfigMaps and Services before
+the workload). The first failure stops the deploy and the rest are reported as
+``not_attempted``, so a partial deploy is always reported exactly.
 
-Problems found before anything is sent (an unknown kind, a manifest without a name,
-native sidecars on a cluster older than 1.29) raise ClusterError instead.
+Problems found before anything is sent (an unknown kind, a Secret, a name the API
+server would refuse, native sidecars on a cluster older than 1.29) raise ClusterError.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,9 @@ import yaml
 
 from composer.cluster.contexts import Connection, connect
 from composer.cluster.errors import ClusterError
+from composer.cluster.paths import segment
+from composer.domain.names import dns_label_problem, manifest_name_problems
+from composer.domain.podspecs import pod_specs
 
 FIELD_MANAGER = "pod-studio"
 APPLY_PATCH = "application/apply-patch+yaml"
@@ -36,8 +40,6 @@ NOT_ATTEMPTED = "not_attempted"
 DELETED = "deleted"
 ABSENT = "absent"
 
-_HIDDEN = "<hidden>"
-_CHANGED = "<hidden, changed>"
 _VOLATILE_METADATA = (
     "managedFields",
     "resourceVersion",
@@ -58,15 +60,14 @@ class KindInfo:
 
     def path(self, namespace: str, name: str | None = None) -> str:
         base = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
-        scoped = f"{base}/namespaces/{namespace}/{self.plural}" if self.namespaced else f"{base}/{self.plural}"
-        return f"{scoped}/{name}" if name else scoped
+        scoped = f"{base}/namespaces/{segment(namespace)}/{self.plural}" if self.namespaced else f"{base}/{self.plural}"
+        return f"{scoped}/{segment(name)}" if name else scoped
 
 
 KINDS: dict[tuple[str, str], KindInfo] = {
     ("v1", "Pod"): KindInfo("v1", "pods"),
     ("v1", "Service"): KindInfo("v1", "services"),
     ("v1", "ConfigMap"): KindInfo("v1", "configmaps"),
-    ("v1", "Secret"): KindInfo("v1", "secrets"),
     ("apps/v1", "Deployment"): KindInfo("apps/v1", "deployments"),
     ("apps/v1", "StatefulSet"): KindInfo("apps/v1", "statefulsets"),
     ("apps/v1", "DaemonSet"): KindInfo("apps/v1", "daemonsets"),
@@ -76,7 +77,7 @@ KINDS: dict[tuple[str, str], KindInfo] = {
 
 @dataclass(frozen=True)
 class ObjectResult:
-    """What happened to one object. ``object`` is the server's answer (Secret values hidden)."""
+    """What happened to one object. ``object`` is the server's answer (never a Secret: none is sent)."""
 
     kind: str
     name: str
@@ -87,6 +88,9 @@ class ObjectResult:
     status: int | None = None
     object: dict[str, Any] | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # As the server returned them: what an undeploy may delete, and only while the uid is the same.
+    api_version: str = ""
+    uid: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -117,6 +121,8 @@ class _Target:
     manifest: dict[str, Any]
     info: KindInfo
     namespace: str
+    # Set for a delete: only the object with this uid is deleted.
+    uid: str | None = None
 
     @property
     def kind(self) -> str:
@@ -136,7 +142,8 @@ class _Target:
 
     def result(self, outcome: str, message: str, **extra: Any) -> ObjectResult:
         return ObjectResult(
-            self.kind, self.name, self.namespace if self.info.namespaced else None, outcome, message, **extra
+            self.kind, self.name, self.namespace if self.info.namespaced else None, outcome, message,
+            api_version=self.info.api_version, **extra,
         )
 
 
@@ -194,9 +201,27 @@ def _overlay(live: dict[str, Any], manifest: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def delete_objects(context: str | None, namespace: str, refs: Iterable[tuple[str, str, str]]) -> list[ObjectResult]:
-    """Delete (apiVersion, kind, name) objects; one already gone is reported as ``absent``."""
-    targets = [_prepare({"apiVersion": v, "kind": k, "metadata": {"name": n}}, namespace) for v, k, n in refs]
+@dataclass(frozen=True)
+class ObjectRef:
+    """One object a deploy applied, as the server named it: an undeploy deletes exactly this object."""
+
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+    uid: str
+
+
+def delete_objects(context: str | None, refs: Iterable[ObjectRef]) -> list[ObjectResult]:
+    """Delete each object if it is still the one with that uid; one already gone is ``absent``, one
+    replaced since (another uid) is ``failed`` and left alone."""
+    targets = [
+        dataclasses.replace(
+            _prepare({"apiVersion": ref.api_version, "kind": ref.kind, "metadata": {"name": ref.name}}, ref.namespace),
+            uid=ref.uid,
+        )
+        for ref in refs
+    ]
     connection = connect(context)
     return _for_each(targets, lambda target: _delete_one(connection, target))
 
@@ -238,9 +263,20 @@ def _prepare(manifest: dict[str, Any], namespace: str) -> _Target:
             "Every object needs apiVersion, kind and metadata.name "
             f"(got apiVersion={api_version!r}, kind={kind!r}, name={name!r}).",
         )
+    if kind == "Secret":
+        raise ClusterError(
+            "unsupported", f"Secret '{name}' not sent: Pod Studio never sends Secrets; create it in the cluster."
+        )
     info = KINDS.get((api_version, kind))
     if info is None:
         raise ClusterError("unsupported", f"Pod Studio cannot deploy {kind} ({api_version}) objects.")
+    problems = manifest_name_problems(manifest)
+    namespace_problem = dns_label_problem(namespace)
+    if namespace_problem:
+        problems[f"namespace {namespace!r}"] = namespace_problem
+    if problems:
+        listed = "; ".join(f"{path}: {problem}" for path, problem in problems.items())
+        raise ClusterError("invalid", f"Not sent: {listed}.", details={"names": problems})
     manifest = copy.deepcopy(manifest)
     given = manifest["metadata"].get("namespace")
     if info.namespaced:
@@ -252,18 +288,10 @@ def _prepare(manifest: dict[str, Any], namespace: str) -> _Target:
     return _Target(manifest, info, namespace)
 
 
-def _pod_specs(manifest: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    spec = manifest.get("spec") or {}
-    if manifest.get("kind") == "Pod":
-        yield spec
-    elif isinstance((spec.get("template") or {}).get("spec"), dict):
-        yield spec["template"]["spec"]
-
-
 def _native_sidecars(target: _Target) -> list[str]:
     return [
         container.get("name", "?")
-        for spec in _pod_specs(target.manifest)
+        for _, spec in pod_specs(target.manifest)
         for container in spec.get("initContainers") or []
         if container.get("restartPolicy") == "Always"
     ]
@@ -332,7 +360,8 @@ def _apply_one(connection: Connection, target: _Target, *, dry_run: bool, force:
     outcome = _outcome(live, returned, dry_run=dry_run)
     verb = {CREATED: "created", CONFIGURED: "configured", UNCHANGED: "unchanged"}[outcome]
     message = f"{target.label} would be {verb} (server dry run)." if dry_run else f"{target.label} {verb}."
-    return target.result(outcome, message, status=status, object=hide_secret_values(returned))
+    uid = None if dry_run else (returned.get("metadata") or {}).get("uid")
+    return target.result(outcome, message, status=status, object=returned, uid=uid)
 
 
 def _outcome(live: dict[str, Any] | None, returned: dict[str, Any], *, dry_run: bool) -> str:
@@ -345,12 +374,20 @@ def _outcome(live: dict[str, Any] | None, returned: dict[str, Any], *, dry_run: 
 
 
 def _delete_one(connection: Connection, target: _Target) -> ObjectResult:
-    body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
+    body: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
+    if target.uid:
+        body["preconditions"] = {"uid": target.uid}
     try:
         status, _ = connection.request("DELETE", target.path, body=body, content_type="application/json")
     except ClusterError as error:
         if error.status == 404 and error.details.get("resource") != "namespaces":
             return target.result(ABSENT, f"{target.label} was already gone.", status=404)
+        if error.status == 409 and target.uid:
+            raise ClusterError(
+                "conflict",
+                f"{target.label} is no longer the object this deploy created (it was replaced since): left alone.",
+                status=409,
+            ) from None
         raise
     return target.result(DELETED, f"{target.label} deleted.", status=status)
 
@@ -373,25 +410,8 @@ def _wait_until_gone(connection: Connection, target: _Target, uid: str | None, t
 
 
 # ---------------------------------------------------------------------------
-# Display: diffs and hidden Secret values
+# Display: diffs
 # ---------------------------------------------------------------------------
-
-
-def hide_secret_values(obj: dict[str, Any] | None, compared_with: dict[str, Any] | None = None) -> Any:
-    """A copy of ``obj`` where a Secret's values read "<hidden>", or "<hidden, changed>" where
-    ``compared_with`` holds another value for the key: values never reach a page, even in a diff."""
-    if obj is None or obj.get("kind") != "Secret":
-        return obj
-    hidden = copy.deepcopy(obj)
-    for key in ("data", "stringData"):
-        values = hidden.get(key)
-        if not isinstance(values, dict):
-            continue
-        before = (compared_with or {}).get(key) or {}
-        hidden[key] = {
-            name: _CHANGED if before.get(name, value) != value else _HIDDEN for name, value in values.items()
-        }
-    return hidden
 
 
 def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
@@ -408,8 +428,8 @@ def _yaml_text(obj: dict[str, Any] | None) -> list[str]:
 
 
 def _yaml_diff(target: _Target, live: dict[str, Any] | None, proposed: dict[str, Any]) -> str:
-    before = hide_secret_values(_comparable(live)) if live is not None else None
-    after = hide_secret_values(_comparable(proposed), compared_with=_comparable(live) if live else None)
+    before = _comparable(live) if live is not None else None
+    after = _comparable(proposed)
     name = f"{target.kind}/{target.name}"
     lines = difflib.unified_diff(
         _yaml_text(before), _yaml_text(after), fromfile=f"{name} (live)", tofile=f"{name} (after deploy)"

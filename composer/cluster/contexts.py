@@ -4,7 +4,9 @@ Contexts come from ``$KUBECONFIG`` (several files joined with ``os.pathsep``, me
 the way kubectl merges them: the first file that names a context, cluster or
 current-context wins) or ``~/.kube/config``, plus an ``in-cluster`` context when Pod
 Studio itself runs in a Pod with a service account. ``ContextInfo`` carries names,
-the server URL and the default namespace: never tokens, keys or passwords.
+the server URL and the default namespace: never tokens, keys or passwords. The server URL is
+for display (``display_url``: no ``user:password@``, query string or fragment); clients are
+built from the kubeconfig files by the kubernetes library, never from ``ContextInfo.server``.
 
 Clients are cached per context, kubeconfig file version and timeouts, and every
 request they make times out (connect 5 s, read 30 s by default) so that a dead
@@ -18,6 +20,7 @@ of validators on import), which a page must not wait for.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator
@@ -33,7 +36,8 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config import incluster_config, kube_config
 from kubernetes.config.config_exception import ConfigException
 
-from composer.cluster.errors import ClusterError, RequestSite, translate
+from composer.cluster.errors import ClusterError, RequestSite, display_url, plugin_failure, translate
+from composer.cluster.logfilter import from_kubernetes_config
 
 IN_CLUSTER = "in-cluster"
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -137,7 +141,7 @@ def _in_cluster_context(*, is_current: bool) -> ContextInfo | None:
         IN_CLUSTER,
         "service account",
         namespace or "default",
-        f"https://{host}:{port}",
+        display_url(f"https://{host}:{port}"),
         is_current=is_current,
         in_cluster=True,
     )
@@ -152,7 +156,7 @@ def list_contexts() -> list[ContextInfo]:
             cluster=entry.get("cluster", ""),
             user_name=entry.get("user", ""),
             namespace=entry.get("namespace") or "default",
-            server=(config.clusters.get(entry.get("cluster", "")) or {}).get("server", ""),
+            server=display_url((config.clusters.get(entry.get("cluster", "")) or {}).get("server", "")),
             is_current=name == config.current_context,
         )
         for name, entry in config.contexts.items()
@@ -290,6 +294,54 @@ def connect(context_name: str | None = None, *, timeouts: Timeouts | None = None
     return Connection(context, client, timeouts)
 
 
+class _KubernetesConfigMessages(logging.Filter):
+    """Catches what the kubernetes.config package logs in this thread while a client is built.
+
+    A failing exec credential plugin does not raise: ``kube_config._load_from_exec_plugin``
+    logs ``str(error)`` on the root logger (the plugin's stderr, which may quote its secret
+    arguments and environment) and goes on without credentials. Those records are kept here,
+    away from every handler, so that the user hears which plugin failed and how, and no log
+    ever holds its output.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.thread != self.thread or not from_kubernetes_config(record):
+            return True
+        try:
+            self.messages.append(record.getMessage())
+        except Exception:  # a malformed record is still withheld
+            self.messages.append(str(record.msg))
+        return False
+
+
+@contextmanager
+def _kubernetes_config_messages() -> Iterator[list[str]]:
+    catcher = _KubernetesConfigMessages()
+    root = logging.getLogger()
+    root.addFilter(catcher)
+    try:
+        yield catcher.messages
+    finally:
+        root.removeFilter(catcher)
+
+
+def _exec_command(paths: Iterable[Path], user_name: str) -> str | None:
+    """The exec credential plugin's command of the kubeconfig user, if it has one (the first file wins)."""
+    for path in paths:
+        users = _load_kubeconfig(path).get("users")
+        for entry in users if isinstance(users, list) else []:
+            if isinstance(entry, dict) and entry.get("name") == user_name:
+                user = entry.get("user")
+                plugin = user.get("exec") if isinstance(user, dict) else None
+                return str(plugin.get("command") or "?") if isinstance(plugin, dict) else None
+    return None
+
+
 def _build_client(context: ContextInfo, paths: list[Path], timeouts: Timeouts) -> k8s.ApiClient:
     configuration = k8s.Configuration()
     site = RequestSite(context.name, context.server, context.user_name)
@@ -301,12 +353,20 @@ def _build_client(context: ContextInfo, paths: list[Path], timeouts: Timeouts) -
             )
             loader.load_and_set(configuration)
         else:
-            kube_config.load_kube_config(
-                config_file=os.pathsep.join(str(p) for p in paths),
-                context=context.name,
-                client_configuration=configuration,
-                persist_config=False,
-            )
+            with _kubernetes_config_messages() as messages:
+                kube_config.load_kube_config(
+                    config_file=os.pathsep.join(str(p) for p in paths),
+                    context=context.name,
+                    client_configuration=configuration,
+                    persist_config=False,
+                )
+            command = _exec_command(paths, context.user_name) if messages else None
+            if command is not None:
+                raise ClusterError(
+                    "unauthorized",
+                    f"No credentials for context '{context.name}': {plugin_failure(command, messages)}. "
+                    f"Run kubectl --context {context.name} get namespaces in a terminal to see its output.",
+                )
     except (ConfigException, OSError, ValueError) as error:
         raise translate(error if isinstance(error, ConfigException) else ConfigException(str(error)), site) from None
     # A refused connection is retried once; a request that was sent is never repeated

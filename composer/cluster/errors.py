@@ -10,6 +10,7 @@ objects, never credentials: tokens, client keys and passwords stay in the kubeco
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +45,9 @@ class ClusterError(Exception):
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown ClusterError kind {kind!r}")
-        message = scrub_secrets(message)
+        # A server may quote anything: no credentials, and no NUL (deploy records keep the message,
+        # and PostgreSQL cannot store one).
+        message = scrub_secrets(message).replace("\x00", "\ufffd")
         super().__init__(message)
         self.kind = kind
         self.status = status
@@ -67,28 +70,103 @@ class RequestSite:
 
     @property
     def cluster(self) -> str:
-        server = _without_userinfo(self.server)
+        server = display_url(self.server)
         return f"The cluster at context '{self.context}'" + (f" ({server})" if server else "")
 
 
-# Belt and braces: whatever text we quote (server messages, library errors), anything
-# shaped like a credential is cut out before it can reach a page or a log.
-_SECRET_PATTERNS = (
-    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"(?i)\b(token|password|client-key-data|client-certificate-data)(\"?\s*[:=]\s*)[^\s,;\"']+"),
+# Belt and braces: whatever text we quote (server messages, library errors, log records), anything
+# shaped like a credential is cut out before it can reach a page or a log. Each shape says what
+# it looks for; an ordinary word ("the token expired", "password authentication failed") has no
+# separator or no credential after it and stays as it is.
+REDACTED = "[redacted]"
+
+# A field, parameter or header name whose value is a credential: it ends in one of these words,
+# so access_token, X-Auth-Token, clientSecret, api-key and client-key-data all count.
+_SECRET_NAME = (
+    r"(?<![\w.-])[\w.-]*?"
+    r"(?:token|password|passwd|pwd|passphrase|secret|credentials?|authorization|auth|cookie|session[-_]?id|"
+    r"signature|sig|api[-_]?key|(?:access|secret|private|client|auth|signing|account)[-_]?key(?:[-_]?data)?|"
+    r"client[-_]?certificate[-_]?data)"
+    r"(?![A-Za-z0-9])"
 )
+# A value: quoted (up to the same quote, JSON-escaped quotes too) or bare (up to a separator).
+_SECRET_VALUE = (
+    r"""(?P<scheme>(?:bearer|basic|token|digest|negotiate)\s+)?"""
+    r"""(?:(?P<quote>\\?["'])(?P<quoted>.*?)(?P=quote)|(?P<done>\[redacted\])|(?P<bare>[^\s,;"'&<>(){}\[\]\\]+))"""
+)
+# What a credential on its own looks like: letters with digits, base64/JWT punctuation or a case
+# change inside (base64), or long.
+_CREDENTIAL = r"[\w~+/=-]+(?:\.[\w~+/=-]+)*"
+
+_PEM_PRIVATE_KEY = re.compile(
+    r"-----BEGIN (?P<label>[A-Z0-9 ]*PRIVATE KEY)-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.DOTALL
+)
+_URL_USERINFO = re.compile(r"(?i)(?<![a-z0-9+.-])(?P<scheme>[a-z][a-z0-9+.-]*://)[^\s/?#@\[\]\"'<>]+@")
+# token=…, "password": "…", 'apiKey': '…', api_key: …, X-Auth-Token: …, ?access_token=…&
+_NAMED = re.compile(
+    rf"(?i)(?P<name>{_SECRET_NAME})(?P<name_quote>\\?[\"'])?(?P<separator>\s*[:=]\s*){_SECRET_VALUE}"
+)
+# --token abc, -p=… is the form above
+_FLAG = re.compile(rf"(?i)(?<!\S)(?=-)(?P<name>{_SECRET_NAME})(?P<separator>\s+)(?P<value>(?!-)[^\s,;\"']+)")
+# x-auth-token abc123, X-Api-Key abc123 (a header quoted without its colon)
+_HEADER = re.compile(
+    rf"(?i)(?<![\w.-])(?P<name>x-[\w-]*?(?:token|api-?key|auth)|private-token)(?P<separator>\s+)(?P<value>{_CREDENTIAL})"
+)
+_SCHEME = re.compile(rf"(?i)\b(?P<name>bearer|basic)(?P<separator>\s+)(?P<value>{_CREDENTIAL})")
+_JWT = re.compile(r"\beyJ[\w-]{6,}\.[\w-]{6,}\.[\w-]*")
+_POD_STUDIO_TOKEN = re.compile(r"\bps_[\w-]{16,}")
+
+
+_CASE_CHANGE = re.compile(r"[a-z][A-Z]")
+
+
+def _looks_like_credential(text: str) -> bool:
+    return (
+        len(text) >= 20
+        or any(char.isdigit() or char in "._~+/=" for char in text)
+        or _CASE_CHANGE.search(text) is not None
+    )
+
+
+def _named(match: re.Match) -> str:
+    value = f"{match['quote']}{REDACTED}{match['quote']}" if match["quote"] is not None else REDACTED
+    return f"{match['name']}{match['name_quote'] or ''}{match['separator']}{match['scheme'] or ''}{value}"
+
+
+def _if_credential(match: re.Match) -> str:
+    if not _looks_like_credential(match["value"]):
+        return match[0]
+    return f"{match['name']}{match['separator']}{REDACTED}"
 
 
 def scrub_secrets(text: str) -> str:
-    text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)} [redacted]", text)
-    return _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
+    """``text`` with every credential-shaped part replaced by ``[redacted]``."""
+    if not text:
+        return text
+    text = _PEM_PRIVATE_KEY.sub(lambda m: f"-----BEGIN {m['label']}----- {REDACTED}", text)
+    text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
+    text = _NAMED.sub(_named, text)
+    text = _FLAG.sub(lambda m: f"{m['name']}{m['separator']}{REDACTED}", text)
+    text = _HEADER.sub(_if_credential, text)
+    text = _SCHEME.sub(_if_credential, text)
+    text = _JWT.sub(REDACTED, text)
+    return _POD_STUDIO_TOKEN.sub(f"ps_{REDACTED}", text)
 
 
-def _without_userinfo(url: str) -> str:
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+def display_url(url: object) -> str:
+    """A server URL fit to show: scheme, host, port and path; never user:password@, a query or a fragment."""
+    text = "" if url is None else str(url).strip()
+    if not text:
+        return ""
+    try:
+        parts = urlsplit(text)
+        netloc = parts.netloc.rpartition("@")[2]
+        shown = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    except ValueError:  # e.g. an unclosed IPv6 bracket: cut by hand
+        shown = re.split(r"[?#]", text, maxsplit=1)[0]
+        scheme, sep, rest = shown.rpartition("://")
+        shown = f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else shown.rpartition("@")[2]
+    return scrub_secrets(shown)
 
 
 def _seconds(value: float | None) -> str:
@@ -107,10 +185,48 @@ def translate(error: BaseException, site: RequestSite) -> ClusterError:
     if isinstance(error, ApiException):
         return _from_api_exception(error, site)
     if isinstance(error, ConfigException):
-        return ClusterError("invalid", f"The kubeconfig entry for context '{site.context}' cannot be used: {error}")
+        return ClusterError(
+            "invalid", f"The kubeconfig entry for context '{site.context}' cannot be used: {config_problem(error)}"
+        )
     if isinstance(error, urllib3.exceptions.MaxRetryError) and error.reason is not None:
         error = error.reason
     return _from_transport_error(error, site)
+
+
+_PLUGIN_EXIT = re.compile(r"process returned (-?\d+)")
+_PLUGIN_COMMAND = re.compile(r"^Cmd: (\S+)", re.MULTILINE)
+
+
+def plugin_failure(command: str, messages: list[str]) -> str:
+    """How a credential plugin (exec or cmd-path) failed, from what the kubernetes library said,
+    without the plugin's output or arguments: they may hold secrets."""
+    name = os.path.basename(command.rstrip("/\\")) or "?"
+    text = "\n".join(messages)
+    code = _PLUGIN_EXIT.search(text)
+    if code:
+        how = f"failed (exit {code[1]})"
+    elif "No such file or directory" in text or "[Errno 2]" in text:
+        how = "could not be started: there is no such command"
+    elif "Permission denied" in text or "[Errno 13]" in text:
+        how = "could not be started: permission denied"
+    elif "malformed request" in text:
+        how = "is not set up completely in the kubeconfig (exec needs apiVersion and command)"
+    elif any(marker in text for marker in ("decode process output", "malformed", "does not match", "missing")):
+        how = "answered with something that is not a usable ExecCredential"
+    else:
+        how = "failed"
+    return f"the credential plugin '{name}' {how}; its output is not shown as it may contain secrets"
+
+
+def config_problem(error: ConfigException) -> str:
+    """A ConfigException in words, never quoting a credential plugin's output or command line."""
+    text = str(error)
+    if text.startswith("exec:"):
+        return plugin_failure("exec", [text])
+    if text.startswith("cmd-path:"):
+        command = _PLUGIN_COMMAND.search(text)
+        return plugin_failure(command[1] if command else "cmd-path", [text])
+    return text
 
 
 def _from_transport_error(error: BaseException, site: RequestSite) -> ClusterError:

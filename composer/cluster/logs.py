@@ -35,6 +35,7 @@ import urllib3
 
 from composer.cluster.contexts import Connection, connect
 from composer.cluster.errors import ClusterError
+from composer.cluster.paths import segment
 from composer.cluster.status import open_stream, shut
 
 DEFAULT_TAIL = 500
@@ -120,7 +121,7 @@ class LogRequest:
 
 
 def log_path(namespace: str, pod: str) -> str:
-    return f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
+    return f"/api/v1/namespaces/{segment(namespace)}/pods/{segment(pod)}/log"
 
 
 # ---------------------------------------------------------------------------

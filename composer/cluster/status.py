@@ -35,6 +35,7 @@ from kubernetes.client.exceptions import ApiException
 
 from composer.cluster.contexts import Connection, connect
 from composer.cluster.errors import ClusterError
+from composer.cluster.paths import segment
 
 # Container kinds, in the order a Pod runs them.
 INIT = "init"
@@ -99,7 +100,7 @@ class Workload:
 
     @property
     def pods_path(self) -> str:
-        return f"/api/v1/namespaces/{self.namespace}/pods"
+        return f"/api/v1/namespaces/{segment(self.namespace)}/pods"
 
     def pod_query(self) -> list[tuple[str, str]]:
         if self.label_selector:
@@ -547,7 +548,7 @@ def _container_blocker(pod: PodStatus, container: ContainerStatus, step: str) ->
 
 
 def _events_path(namespace: str) -> str:
-    return f"/api/v1/namespaces/{namespace}/events"
+    return f"/api/v1/namespaces/{segment(namespace)}/events"
 
 
 POD_EVENTS_QUERY = [("fieldSelector", "involvedObject.kind=Pod")]

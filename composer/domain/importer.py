@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from composer.domain.model import (
+    SECRET_REFUSAL,
     AppContainer,
     Composition,
     CompositionError,
@@ -306,8 +307,7 @@ def _companions(
         elif kind == "Service":
             services.append(_clean_metadata(manifest))
         elif kind == "Secret":
-            warnings.append(f"{_describe(manifest)} not imported: Pod Studio never stores Secret values; "
-                            "create the Secret in the cluster")
+            warnings.append(f"{_describe(manifest)} not imported: {SECRET_REFUSAL}")
         else:
             warnings.append(f"{_describe(manifest)} not imported: only Pods, Deployments, ConfigMaps and "
                             "Services are understood")

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+from composer.domain.names import manifest_name_problems
 from composer.domain.problems import Problem, Severity
 from composer.domain.render import Placement, Rendering
 
@@ -213,6 +214,12 @@ def _env_overrides(rendering: Rendering, where: str) -> Iterator[Problem]:
                               "it itself; the app's value wins", f"{where}: app env {variable['name']}")
 
 
+def _names(rendering: Rendering, where: str) -> Iterator[Problem]:
+    for manifest in rendering.manifests:
+        for path, message in manifest_name_problems(manifest).items():
+            yield Problem(E, "invalid-name", f"{message}: the API server refuses it", path)
+
+
 def _native_sidecars_supported(rendering: Rendering, where: str, version: tuple[int, int]) -> Iterator[Problem]:
     if version >= NATIVE_SIDECAR_MIN:
         return
@@ -225,6 +232,7 @@ def _native_sidecars_supported(rendering: Rendering, where: str, version: tuple[
 
 CHECKS = (
     _helper_params,
+    _names,
     _duplicate_names,
     _port_clashes,
     _volumes,

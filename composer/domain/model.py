@@ -13,14 +13,20 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from composer.domain.characters import composition_character_problems
+from composer.domain.names import (
+    LABEL_RULE,
+    MAX_LABEL,
+    annotation_keys_problems,
+    dns_label_problem,
+    dns_subdomain_problem,
+    labels_problems,
+    metadata_problems,
+)
 from composer.domain.shapes import MAX_CONTAINERS, container_problems, service_port_problems
 
 WORKLOAD_KINDS = ("Pod", "Deployment")
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
-# RFC 1123 label: container, volume, port and object names.
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
-LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # Helper ids end up in URLs and element ids.
 HELPER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 
@@ -126,14 +132,31 @@ def _parse_composition(data: Any) -> Composition:
     options = _parse_options(data.get("options", {}), errors)
     extra_objects = _list_of_dicts(data.get("extra_objects", []), "extra_objects", errors)
     for index, extra in enumerate(extra_objects):
-        metadata = extra.get("metadata")
-        if not isinstance(extra.get("kind"), str) or not isinstance(metadata, dict) or not isinstance(
-            metadata.get("name"), str
-        ):
-            errors[f"extra_objects[{index}]"] = "each needs a kind and metadata.name (strings)"
+        errors.update(extra_object_problems(extra, f"extra_objects[{index}]"))
+    errors.update(composition_character_problems(data))  # NUL anywhere, control characters in names
     if errors:
         raise CompositionError(errors)
     return Composition(workload, app, helpers, options, extra_objects)
+
+
+SECRET_REFUSAL = (
+    "Pod Studio never stores Secrets: create it in the cluster instead (kubectl create secret generic NAME "
+    "--from-literal=KEY=VALUE -n NAMESPACE) and refer to it by name (a Secret volume or env valueFrom)"
+)
+# Kinds a composition may carry beside its workload; everything else has no place in a Pod's companions.
+EXTRA_OBJECT_KINDS = {"ConfigMap": "v1", "Service": "v1"}
+
+
+def extra_object_problems(extra: dict[str, Any], where: str) -> dict[str, str]:
+    """A companion object: a ConfigMap or Service (never a Secret) with names the API server accepts."""
+    kind = extra.get("kind")
+    if kind == "Secret":
+        return {f"{where}.kind": SECRET_REFUSAL}
+    if kind not in EXTRA_OBJECT_KINDS:
+        return {f"{where}.kind": f"must be one of {', '.join(EXTRA_OBJECT_KINDS)} (found {kind!r})"}
+    if extra.get("apiVersion", "v1") != EXTRA_OBJECT_KINDS[kind]:
+        return {f"{where}.apiVersion": f"a {kind} has apiVersion {EXTRA_OBJECT_KINDS[kind]}"}
+    return metadata_problems(kind, extra.get("metadata"), where)
 
 
 def _reject_unknown(data: dict, allowed: set[str], prefix: str, errors: dict[str, str]) -> None:
@@ -151,16 +174,15 @@ def _parse_workload(data: Any, errors: dict[str, str]) -> Workload:
     kind = data.get("kind", defaults.kind)
     if kind not in WORKLOAD_KINDS:
         errors["workload.kind"] = f"must be one of {', '.join(WORKLOAD_KINDS)}"
-    name = _dns_name(data.get("name", defaults.name), "workload.name", errors, pattern=DNS_SUBDOMAIN)
+    name = _dns_name(data.get("name", defaults.name), "workload.name", errors, subdomain=True)
     namespace = data.get("namespace", "")
     if namespace:
         _dns_name(namespace, "workload.namespace", errors)
     labels = _string_map(data.get("labels", defaults.labels), "workload.labels", errors)
-    for key, value in labels.items():
-        if not LABEL_VALUE.match(value) or len(value) > 63:
-            errors[f"workload.labels.{key}"] = "label values are at most 63 letters, digits, '-', '_' or '.'"
+    errors.update(labels_problems(labels, "workload.labels"))
     replicas = _int(data.get("replicas", 1), "workload.replicas", errors, minimum=0, maximum=1000)
     annotations = _string_map(data.get("annotations", {}), "workload.annotations", errors)
+    errors.update(annotation_keys_problems(annotations, "workload.annotations"))
     return Workload(kind, name, namespace, labels, replicas, annotations)
 
 
@@ -209,7 +231,7 @@ def _parse_helpers(data: Any, errors: dict[str, str]) -> list[Helper]:
             continue
         _reject_unknown(item, {"id", "pattern", "params", "native_sidecar"}, f"{path}.", errors)
         helper_id = item.get("id", f"h{index + 1}")
-        if not isinstance(helper_id, str) or not HELPER_ID.match(helper_id) or helper_id in seen_ids:
+        if not isinstance(helper_id, str) or not HELPER_ID.fullmatch(helper_id) or helper_id in seen_ids:
             errors[f"{path}.id"] = "a unique id of lower-case letters, digits and '-' (e.g. h1)"
         seen_ids.add(str(helper_id))
         pattern = item.get("pattern")
@@ -238,8 +260,8 @@ def _parse_options(data: Any, errors: dict[str, str]) -> PodOptions:
     service = _parse_service(data.get("service", {}), errors)
     volumes = _list_of_dicts(data.get("volumes", []), "options.volumes", errors)
     for index, volume in enumerate(volumes):
-        if not isinstance(volume.get("name"), str) or not DNS_LABEL.match(volume.get("name", "")):
-            errors[f"options.volumes[{index}].name"] = "each volume needs a DNS-label name"
+        if dns_label_problem(volume.get("name")):
+            errors[f"options.volumes[{index}].name"] = f"each volume needs a DNS-label name ({LABEL_RULE})"
     extra = _dict(data.get("extra", {}), "options.extra", errors)
     return PodOptions(bool(share), grace, service, volumes, extra)
 
@@ -266,9 +288,14 @@ def _parse_service(data: Any, errors: dict[str, str]) -> ServiceExposure:
     return ServiceExposure(bool(enabled), service_type, ports)
 
 
-def _dns_name(value: Any, path: str, errors: dict[str, str], pattern: re.Pattern = DNS_LABEL) -> str:
-    if not isinstance(value, str) or not pattern.match(value) or len(value) > 63:
-        errors[path] = "lower-case letters, digits and '-', starting and ending with a letter or digit (max 63)"
+def _dns_name(value: Any, path: str, errors: dict[str, str], subdomain: bool = False) -> str:
+    """A DNS label (or, with `subdomain`, a subdomain of at most 63 characters: a workload's name is
+    also the value of its Pods' labels)."""
+    problem = dns_subdomain_problem(value) if subdomain else dns_label_problem(value)
+    if problem is None and len(value) > MAX_LABEL:
+        problem = f"at most {MAX_LABEL} characters ({len(value)} given)"
+    if problem:
+        errors[path] = problem
         return value if isinstance(value, str) else ""
     return value
 

@@ -13,6 +13,11 @@ for a preview on every keystroke, so the schemas are compiled into plain closure
 keywords; a schema with any other keyword falls back to ``jsonschema``, and the
 tests check that both report the same errors.
 
+``format`` is an annotation in JSON Schema, with two exceptions here: ``int32`` and ``int64``
+(the Kubernetes schemas put them on integer fields) are checked, in both implementations, so
+that ``replicas: 99999999999999999999`` is a problem at its field rather than a surprise at
+the API server (which cannot even decode it).
+
 Pure Python: no Django, no Kubernetes client.
 """
 
@@ -160,7 +165,8 @@ class _Unsupported(Exception):
 
 
 # Keywords that only annotate (format is an annotation in draft 2020-12 unless a
-# format checker is asked for, and kubernetes-validate asks for none).
+# format checker is asked for, and kubernetes-validate asks for none; the integer formats
+# below are the exception).
 _ANNOTATIONS = frozenset(
     {
         "description",
@@ -177,6 +183,24 @@ _ANNOTATIONS = frozenset(
         "deprecated",
     }
 )
+
+# Integer formats the Kubernetes schemas use, with their ranges.
+INTEGER_FORMATS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+
+def in_format_range(format_name: str, instance: Any) -> bool:
+    """Whether a number fits the integer format (anything that is not a number does: `type` says)."""
+    low, high = INTEGER_FORMATS[format_name]
+    if isinstance(instance, bool) or not isinstance(instance, int | float):
+        return True
+    if isinstance(instance, float) and not instance.is_integer():
+        return True  # not an integer at all: the type check reports it
+    return low <= instance <= high
+
+
+_FORMAT_CHECKER = jsonschema.FormatChecker(formats=())
+for _name in INTEGER_FORMATS:
+    _FORMAT_CHECKER.checks(_name)(lambda instance, _name=_name: in_format_range(_name, instance))
 
 # The check functions: check(instance, path, errors) appends _SchemaError's.
 
@@ -221,6 +245,9 @@ class _Compiler:
         base = schema.get("$id", base)
         checks = []
         for keyword, value in schema.items():
+            if keyword == "format" and value in INTEGER_FORMATS:
+                checks.append(self._integer_format(value, schema))
+                continue
             if keyword in _ANNOTATIONS or keyword.startswith("x-"):
                 continue
             if keyword == "type":
@@ -318,6 +345,18 @@ class _Compiler:
             )
 
         return check_type
+
+    @staticmethod
+    def _integer_format(format_name, schema):
+        def check_format(instance, path, errors):
+            if not in_format_range(format_name, instance):
+                errors.append(
+                    _SchemaError(
+                        "format", format_name, instance, schema, path, f"{instance!r} is not a {format_name!r}"
+                    )
+                )
+
+        return check_format
 
     @staticmethod
     def _enum(values, schema):
@@ -474,7 +513,7 @@ def _jsonschema_validator(directory: str, filename: str) -> jsonschema.protocols
     schema = _load_json(directory, filename)
     if schema is None:
         return None
-    return jsonschema.Draft202012Validator(schema, registry=_registry(directory))
+    return jsonschema.Draft202012Validator(schema, registry=_registry(directory), format_checker=_FORMAT_CHECKER)
 
 
 _compile_lock = threading.Lock()
@@ -631,6 +670,10 @@ def _problems_from_error(error: jsonschema.ValidationError, where: str) -> list[
     if keyword == "enum":
         choices = ", ".join(_short(choice) for choice in error.validator_value)
         message = f"unsupported value {_short(error.instance)}: must be one of {choices}"
+        return [Problem(Severity.ERROR, "schema", message, _located(where, path))]
+    if keyword == "format" and error.validator_value in INTEGER_FORMATS:
+        low, high = INTEGER_FORMATS[error.validator_value]
+        message = f"out of range for an {error.validator_value} field: from {low:,} to {high:,}, {_got(error.instance)}"
         return [Problem(Severity.ERROR, "schema", message, _located(where, path))]
     if keyword in ("oneOf", "anyOf"):
         # IntOrString and Quantity: say which types would do.

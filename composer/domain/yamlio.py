@@ -18,7 +18,10 @@ Loading
     ``!!omap``/``!!pairs`` are refused, recursive aliases are refused, mapping keys
     must be scalars (a non-string scalar key keeps its source text: ``80: x`` gives
     the key ``"80"``), and a key repeated in one mapping is an error rather than a
-    silent overwrite (the API server rejects duplicate fields too).
+    silent overwrite (the API server rejects duplicate fields too). An integer has at most
+    ``MAX_INT_DIGITS`` decimal digits, in any notation (hex, octal, binary, base 60): Python
+    refuses to convert longer ones to and from text, and no Kubernetes field holds one (their
+    ranges are checked by the schema validation and the shape checks).
 
 Dumping
     Block style, key order kept, unicode as is, never anchors or aliases, and
@@ -47,6 +50,7 @@ from yaml.resolver import Resolver
 __all__ = [
     "MAX_ALIASES",
     "MAX_DEPTH",
+    "MAX_INT_DIGITS",
     "MAX_NODES",
     "MAX_YAML_BYTES",
     "YamlError",
@@ -58,6 +62,11 @@ MAX_YAML_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIASES = 10_000
 MAX_NODES = 200_000
+MAX_INT_DIGITS = 4300  # Python's default int <-> str limit (sys.get_int_max_str_digits), whatever it is set to
+_INT_LIMIT = 10**MAX_INT_DIGITS
+# Characters an integer may be written with before the digits are counted: 4,300 decimal digits
+# are about 14,300 binary ones; anything longer is refused before it is converted at all.
+_MAX_INT_TEXT = 4 * MAX_INT_DIGITS
 
 _NULL_TAG = "tag:yaml.org,2002:null"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -235,6 +244,22 @@ class _JsonConstructor(SafeConstructor):
             )
         return key_node.value  # source text: "80" for 80, "on" for on, "" for an empty key
 
+    def construct_bounded_int(self, node):
+        """An integer of at most MAX_INT_DIGITS digits; a longer one is a ConstructorError at its position."""
+        text = str(node.value).replace("_", "")
+        problem = f"the integer is too large (more than {MAX_INT_DIGITS:,} digits)"
+        if len(text) > _MAX_INT_TEXT:
+            raise ConstructorError(None, None, problem, node.start_mark)
+        try:
+            value = SafeConstructor.construct_yaml_int(self, node)
+        except (ValueError, IndexError) as error:  # Python's int/str digit limit, "!!int abc", "!!int ''"
+            if "digits" not in str(error):
+                problem = f"{text[:40]!r} is not an integer"
+            raise ConstructorError(None, None, problem, node.start_mark) from None
+        if not -_INT_LIMIT < value < _INT_LIMIT:
+            raise ConstructorError(None, None, problem, node.start_mark)
+        return value
+
     def construct_undefined(self, node):
         raise ConstructorError(None, None, f"unknown YAML tag {node.tag!r}", node.start_mark)
 
@@ -251,6 +276,28 @@ class _JsonConstructor(SafeConstructor):
 # Timestamps stay strings, as for kubectl; "=" (the YAML 1.1 value key) is a string.
 _JsonConstructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
 _JsonConstructor.add_constructor("tag:yaml.org,2002:value", SafeConstructor.construct_yaml_str)
+_JsonConstructor.add_constructor("tag:yaml.org,2002:int", _JsonConstructor.construct_bounded_int)
+
+
+def _explicit_scalar(construct, what: str):
+    """A scalar constructor that turns a value it cannot read ("!!float abc", "!!bool maybe") into a
+    ConstructorError at the value's position (PyYAML raises ValueError, IndexError or KeyError)."""
+
+    def checked(constructor, node):
+        try:
+            return construct(constructor, node)
+        except (ValueError, IndexError, KeyError):
+            raise ConstructorError(None, None, f"{str(node.value)[:40]!r} is not {what}", node.start_mark) from None
+
+    return checked
+
+
+_JsonConstructor.add_constructor(
+    "tag:yaml.org,2002:float", _explicit_scalar(SafeConstructor.construct_yaml_float, "a number")
+)
+_JsonConstructor.add_constructor(
+    "tag:yaml.org,2002:bool", _explicit_scalar(SafeConstructor.construct_yaml_bool, "true or false")
+)
 for _tag in ("binary", "set", "omap", "pairs"):
     _JsonConstructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _JsonConstructor.construct_unsupported)
 _JsonConstructor.add_constructor(None, _JsonConstructor.construct_undefined)

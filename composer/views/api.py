@@ -24,7 +24,6 @@ from composer.domain.render import render
 from composer.domain.schema import resolve_version
 from composer.domain.yamlio import YamlError, dump_documents, load_documents
 from composer.models import DeployRecord, SavedComposition
-from composer.views.deploy import user_name
 from composer.views.workspace import owner_of
 
 JSON_TYPES = ("application/json",)
@@ -65,6 +64,10 @@ def api_view(*methods: str) -> Callable:
                 return ApiError(413, f"the body is too large: the limit is {limit:,} bytes").response()
             except ApiError as error:
                 return error.response()
+            except access.Refused as error:
+                return ApiError(403, str(error)).response()
+            except deploys.DeployRefused as error:
+                return ApiError(400, str(error)).response()
             except CompositionError as error:
                 return ApiError(400, "invalid composition", error.errors).response()
             except edits.EditError as error:
@@ -136,7 +139,7 @@ def _kubernetes_version(request: HttpRequest) -> str:
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """Every 404: JSON under /api/ (as docs/api.md promises), Django's page elsewhere."""
+    """Every 404: JSON under /api/ (as docs/api.md promises), templates/404.html elsewhere."""
     if request.path.startswith("/api/"):
         return ApiError(404, f"no API endpoint at {request.path}; see docs/api.md").response()
     return page_not_found(request, exception)
@@ -328,13 +331,6 @@ def contexts(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"contexts": [_context_json(c) for c in visible]})
 
 
-def _require(request: HttpRequest, action: access.Action, context: str) -> None:
-    try:
-        access.require(request.user, action, context)
-    except access.Refused as error:
-        raise ApiError(403, str(error)) from None
-
-
 def _deploy_request(body: dict[str, Any]) -> deploys.DeployRequest:
     unknown = set(body) - {"context", "namespace", "dry_run", "force", "create_namespace"}
     if unknown:
@@ -353,29 +349,18 @@ def _deploy_request(body: dict[str, Any]) -> deploys.DeployRequest:
 def deploy(request: HttpRequest, pk: int) -> JsonResponse:
     saved = _saved(request, pk)
     wanted = _deploy_request(_json_object(request))
-    _require(request, access.Action.DRY_RUN if wanted.dry_run else access.Action.DEPLOY, wanted.context)
-    try:
-        record = deploys.deploy(saved, wanted, user_name(request))
-    except deploys.DeployRefused as error:
-        raise ApiError(400, str(error)) from None
-    return _record_response(record)
+    return _record_response(deploys.deploy(saved, wanted, request.user))
 
 
 @api_view("POST")
 def diff(request: HttpRequest, pk: int) -> JsonResponse:
     saved = _saved(request, pk)
-    wanted = _deploy_request(_json_object(request))
-    _require(request, access.Action.DRY_RUN, wanted.context)
-    try:
-        wanted.validate()
-        diffs = cluster.diff_manifests(wanted.context, wanted.namespace, deploys.manifests_for(saved, wanted.namespace))
-    except deploys.DeployRefused as error:
-        raise ApiError(400, str(error)) from None
-    except cluster.ClusterError as error:
-        raise ApiError(STATUS_FOR_ERROR.get(error.kind, 502), error.message) from None
-    return JsonResponse({"diffs": [
+    result = deploys.diff(saved, _deploy_request(_json_object(request)), request.user)
+    if result.diffs is None:
+        raise ApiError(STATUS_FOR_ERROR.get(result.record.error_kind, 502), result.record.message)
+    return JsonResponse({"record": result.record.pk, "diffs": [
         {"kind": d.kind, "name": d.name, "new": d.is_new, "changed": d.changed, "diff": d.diff, "refusal": d.refusal}
-        for d in diffs
+        for d in result.diffs
     ]})
 
 
@@ -383,7 +368,7 @@ def diff(request: HttpRequest, pk: int) -> JsonResponse:
 def deployments(request: HttpRequest) -> JsonResponse:
     records = DeployRecord.objects.all()[:300]
     allowed = access.checker(request.user, access.Action.VIEW)
-    visible = [r for r in records if allowed(r.context)]
+    visible = [r for r in records if allowed(r.context, r.namespace)]
     return JsonResponse({"deployments": [record_json(r) for r in visible]})
 
 
@@ -393,12 +378,8 @@ def deployment(request: HttpRequest, pk: int) -> JsonResponse:
         record = DeployRecord.objects.get(pk=pk)
     except DeployRecord.DoesNotExist:
         raise ApiError(404, f"no deployment with id {pk}") from None
-    if not access.may(request.user, access.Action.VIEW, record.context):
+    if not access.may(request.user, access.Action.VIEW, record.context, record.namespace):
         raise ApiError(404, f"no deployment with id {pk}")
     if request.method == "GET":
         return JsonResponse(record_json(record))
-    _require(request, access.Action.UNDEPLOY, record.context)
-    try:
-        return _record_response(deploys.undeploy(record, user_name(request)))
-    except deploys.DeployRefused as error:
-        raise ApiError(400, str(error)) from None
+    return _record_response(deploys.undeploy(record, request.user))

@@ -15,10 +15,6 @@ from composer.views.htmx import HtmxHttpRequest
 from composer.views.workspace import get_saved
 
 
-def user_name(request: HttpRequest) -> str:
-    return request.user.get_username() if request.user.is_authenticated else "local"
-
-
 def deploy_request(data, default_context: str = "") -> deploys.DeployRequest:
     return deploys.DeployRequest(
         context=(data.get("context") or default_context).strip(),
@@ -52,7 +48,8 @@ def namespaces(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context = request.GET.get("context", "")
     try:
         access.require(request.user, access.Action.VIEW, context)
-        names, problem = cluster.list_namespaces(context), ""
+        allowed = access.checker(request.user, access.Action.VIEW)
+        names, problem = [n for n in cluster.list_namespaces(context) if allowed(context, n)], ""
     except access.Refused as error:
         names, problem = [], str(error)
     except cluster.ClusterError as error:
@@ -65,32 +62,26 @@ def deploy(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     saved = get_saved(request, pk)
     wanted = deploy_request(request.POST)
     action = request.POST.get("action", "deploy")
-    needed = access.Action.DRY_RUN if action in ("diff", "dry-run") else access.Action.DEPLOY
-    try:
-        access.require(request.user, needed, wanted.context)
-    except access.Refused as error:
-        return render(request, "composer/_deploy_refused.html", {"message": str(error)}, status=403)
     try:
         if action == "diff":
-            wanted.validate()
-            return _diff(request, saved, wanted)
+            return _diff(request, deploys.diff(saved, wanted, request.user), wanted)
         if action == "recreate":
-            record = deploys.recreate(saved, wanted, user_name(request))
+            record = deploys.recreate(saved, wanted, request.user)
         elif action in ("deploy", "dry-run"):
-            record = deploys.deploy(saved, wanted, user_name(request))
+            record = deploys.deploy(saved, wanted, request.user)
         else:
             raise deploys.DeployRefused(f"unknown action {action!r}")
+    except access.Refused as error:
+        return render(request, "composer/_deploy_refused.html", {"message": str(error)}, status=403)
     except deploys.DeployRefused as error:
         return render(request, "composer/_deploy_refused.html", {"message": str(error)}, status=422)
     return render(request, "composer/_deploy_result.html", {"record": record, "saved": saved, "wanted": wanted})
 
 
-def _diff(request: HtmxHttpRequest, saved, wanted: deploys.DeployRequest) -> HttpResponse:
-    try:
-        diffs = cluster.diff_manifests(wanted.context, wanted.namespace, deploys.manifests_for(saved, wanted.namespace))
-    except cluster.ClusterError as error:
-        return render(request, "composer/_deploy_refused.html", {"message": error.message}, status=422)
-    return render(request, "composer/_deploy_diff.html", {"diffs": diffs, "wanted": wanted})
+def _diff(request: HtmxHttpRequest, result: deploys.DiffResult, wanted: deploys.DeployRequest) -> HttpResponse:
+    if result.diffs is None:
+        return render(request, "composer/_deploy_refused.html", {"message": result.record.message}, status=422)
+    return render(request, "composer/_deploy_diff.html", {"diffs": result.diffs, "wanted": wanted})
 
 
 @require_GET
@@ -100,12 +91,23 @@ def history(request: HttpRequest) -> HttpResponse:
     if composition.isdecimal() and len(composition) <= 18:  # beyond that no id exists (and SQLite overflows)
         records = records.filter(composition_id=int(composition))
     allowed = access.checker(request.user, access.Action.VIEW)
-    visible = [r for r in records[:300] if allowed(r.context)]
+    visible = [r for r in records[:300] if allowed(r.context, r.namespace)]
     return render(request, "composer/deployments.html", {"records": visible})
 
 
 EXPORT_FIELDS = ("id", "created", "action", "outcome", "user", "context", "namespace", "composition_name",
                  "revision", "force", "error_kind", "message")
+
+
+# A spreadsheet reads a cell that starts with one of these as a formula (or strips it first).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A value safe to open in a spreadsheet: text that could start a formula gets a leading ' (OWASP)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 @require_GET
@@ -117,16 +119,16 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     writer.writerow(EXPORT_FIELDS)
     allowed = access.checker(request.user, access.Action.VIEW)
     for record in DeployRecord.objects.order_by("created", "pk").iterator():
-        if allowed(record.context):
+        if allowed(record.context, record.namespace):
             row = [getattr(record, "pk" if field == "id" else field) for field in EXPORT_FIELDS]
-            writer.writerow([value.isoformat() if hasattr(value, "isoformat") else value for value in row])
+            writer.writerow([csv_cell(value.isoformat() if hasattr(value, "isoformat") else value) for value in row])
     return response
 
 
 def visible_record(request: HttpRequest, pk: int) -> DeployRecord:
     """The record, if this user may see its context (others get a 404: not even its existence)."""
     record = get_object_or_404(DeployRecord, pk=pk)
-    if not access.may(request.user, access.Action.VIEW, record.context):
+    if not access.may(request.user, access.Action.VIEW, record.context, record.namespace):
         raise Http404("no such deploy record")
     return record
 
@@ -145,8 +147,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def redeploy(request: HttpRequest, pk: int) -> HttpResponse:
     previous = visible_record(request, pk)
     try:
-        access.require(request.user, access.Action.DEPLOY, previous.context)
-        record = deploys.redeploy(previous, user_name(request), force=request.POST.get("force") == "on")
+        record = deploys.redeploy(previous, request.user, force=request.POST.get("force") == "on")
     except (deploys.DeployRefused, access.Refused) as error:
         status = 403 if isinstance(error, access.Refused) else 422
         context = {"record": previous, "error": str(error), "yaml_html": highlight_yaml(previous.manifest_yaml)}
@@ -161,8 +162,7 @@ def undeploy(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return render(request, "composer/undeploy.html", {"record": deployed})
     try:
-        access.require(request.user, access.Action.UNDEPLOY, deployed.context)
-        record = deploys.undeploy(deployed, user_name(request))
+        record = deploys.undeploy(deployed, request.user)
     except (deploys.DeployRefused, access.Refused) as error:
         status = 403 if isinstance(error, access.Refused) else 422
         return render(request, "composer/undeploy.html", {"record": deployed, "error": str(error)}, status=status)

@@ -74,10 +74,11 @@ def deployed(request: HttpRequest, pk: int) -> Deployed:
 
     A record in a context the user may not view is "not there" (404), as on the deploy pages."""
     record = DeployRecord.objects.filter(pk=pk).first()
-    if record is None or not access.may(request.user, access.Action.VIEW, record.context):
+    if record is None or not access.may(request.user, access.Action.VIEW, record.context, record.namespace):
         raise NotWatchable(404, f"no deployment with id {pk}")
     if record.action != DeployRecord.Action.DEPLOY:
-        what = "a dry run" if record.action == DeployRecord.Action.DRY_RUN else "an undeploy"
+        what = {DeployRecord.Action.DRY_RUN: "a dry run", DeployRecord.Action.DIFF: "a diff"}.get(
+            record.action, "an undeploy")
         raise NotWatchable(409, f"deployment {pk} is {what}: it left nothing running to watch")
     try:
         documents = load_documents(record.manifest_yaml)

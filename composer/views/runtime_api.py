@@ -206,8 +206,8 @@ def logs_stream(request: HttpRequest, pk: int) -> HttpResponse:
     if choice.previous:
         raise ApiError(400, "a previous instance has stopped: fetch its log without /stream")
 
-    def refuse() -> HttpResponse:
-        response = ApiError(429, streams.busy_message()).response()
+    def refuse(message: str) -> HttpResponse:
+        response = ApiError(429, message).response()
         response["Retry-After"] = "10"
         return response
 

@@ -7,9 +7,10 @@ least every ``PODSTUDIO_SSE_HEARTBEAT`` seconds (a comment line when there is no
 so a closed tab is noticed within about that long.
 
 Streams hold a thread and connections to the cluster for as long as they are open, so a
-server process serves at most ``PODSTUDIO_MAX_STREAMS`` at once; beyond that a page
-stream answers with a message saying so (and tells the browser not to reconnect), and the
-API answers 429.
+server process serves at most ``PODSTUDIO_MAX_STREAMS`` at once, and in team mode one person
+at most ``PODSTUDIO_MAX_STREAMS_PER_USER`` (so one viewer cannot take them all); beyond that a
+page stream answers with a message saying which limit was hit (and tells the browser not to
+reconnect), and the API answers 429.
 
 Page streams carry HTML for htmx's SSE extension (``status``, ``lines``, ``notice``,
 ``end``); the API's log stream carries plain text (docs/runtime.md).
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 
@@ -27,7 +29,7 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.views.decorators.http import require_GET
 
-from composer import cluster
+from composer import access, cluster
 from composer.cluster import logs as cluster_logs
 from composer.cluster import status as cluster_status
 from composer.cluster.status import PodStatus
@@ -52,40 +54,60 @@ def watch_settings() -> cluster_status.WatchSettings:
 
 
 class StreamSlots:
-    """Counts open streams; the limit is read from the settings each time (tests change it)."""
+    """Counts open streams per process and per user; the limits are read from the settings each time
+    (tests change them). A user is a team-mode account: in local mode only the process limit applies."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._open = 0
+        self._by_user: Counter[int] = Counter()
 
     @property
     def limit(self) -> int:
         return int(runtime.setting("PODSTUDIO_MAX_STREAMS", 40))
 
     @property
+    def per_user_limit(self) -> int:
+        return int(runtime.setting("PODSTUDIO_MAX_STREAMS_PER_USER", 8))
+
+    @property
     def open(self) -> int:
         return self._open
 
-    def acquire(self) -> bool:
+    def open_for(self, user: int | None) -> int:
+        return self._by_user[user] if user is not None else 0
+
+    def acquire(self, user: int | None) -> str:
+        """Takes a slot: "" when it did, otherwise which limit was hit, in words for the page."""
         with self._lock:
             if self._open >= self.limit:
-                return False
+                return (f"This Pod Studio server already serves {self.limit} live streams, its limit for everyone. "
+                        "Close other runtime pages (or stop following a log) and reload.")
+            if user is not None and self._by_user[user] >= self.per_user_limit:
+                return (f"You already have {self.per_user_limit} live streams open, the limit for one person. "
+                        "Close some of your other runtime pages or log views, then reload.")
             self._open += 1
-            return True
+            if user is not None:
+                self._by_user[user] += 1
+            return ""
 
-    def release(self) -> None:
+    def release(self, user: int | None) -> None:
         with self._lock:
             self._open = max(self._open - 1, 0)
+            if user is not None:
+                self._by_user[user] -= 1
+                if self._by_user[user] <= 0:
+                    del self._by_user[user]
 
 
 SLOTS = StreamSlots()
 
 
-def busy_message() -> str:
-    return (
-        f"This Pod Studio server already serves {SLOTS.limit} live streams, its limit. "
-        "Close other runtime pages (or stop following a log) and reload."
-    )
+def stream_owner(request: HttpRequest) -> int | None:
+    """Whose streams a request's stream counts against (None: only the process limit applies)."""
+    if access.team_mode() and request.user.is_authenticated:
+        return request.user.pk
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -140,23 +162,26 @@ def sse_response(stream: EventStream) -> StreamingHttpResponse:
     return response
 
 
-def refused_page_stream(event: str) -> StreamingHttpResponse:
+def refused_page_stream(event: str, message: str) -> StreamingHttpResponse:
     """A page stream that only says why it cannot stream, and tells the browser to stop trying."""
-    message = f'<p class="alert alert-warning small" role="alert">{escape(busy_message())}</p>'
-    body = sse_event(event, message) + (sse_event("end", "") if event != "end" else b"")
+    html = f'<p class="alert alert-warning small" role="alert">{escape(message)}</p>'
+    body = sse_event(event, html) + (sse_event("end", "") if event != "end" else b"")
     return sse_response(EventStream(iter([body])))
 
 
-def with_slot(open_stream: Callable[[], EventStream], refuse: Callable[[], HttpResponse]) -> HttpResponse:
-    """Run ``open_stream`` in a slot (freed when the stream closes), or ``refuse`` when none is free."""
-    if not SLOTS.acquire():
-        return refuse()
+def with_slot(request: HttpRequest, open_stream: Callable[[], EventStream],
+              refuse: Callable[[str], HttpResponse]) -> HttpResponse:
+    """Run ``open_stream`` in a slot (freed when the stream closes), or ``refuse`` with the reason."""
+    owner = stream_owner(request)
+    refusal = SLOTS.acquire(owner)
+    if refusal:
+        return refuse(refusal)
     try:
         stream = open_stream()
     except BaseException:
-        SLOTS.release()
+        SLOTS.release(owner)
         raise
-    stream.on_close(SLOTS.release)
+    stream.on_close(lambda: SLOTS.release(owner))
     return sse_response(stream)
 
 
@@ -186,7 +211,7 @@ def status_stream(request: HttpRequest, pk: int) -> HttpResponse:
         return EventStream(status_events(target, feed, heartbeat_seconds()), [feed.close])
 
     try:
-        return with_slot(open_stream, lambda: refused_page_stream("notice"))
+        return with_slot(request, open_stream, lambda message: refused_page_stream("notice", message))
     except cluster.ClusterError as error:  # e.g. the context is gone from the kubeconfig: nothing to retry
         snapshot = cluster_status.StatusSnapshot(target.workload, (), datetime.now(UTC), problem=error)
         html = render_to_string("composer/_runtime_status.html", runtime.status_context(target, snapshot))
@@ -302,13 +327,13 @@ def log_stream(request: HttpRequest, pk: int) -> HttpResponse:
         return EventStream(log_events(follower, render, heartbeat_seconds()), [follower.close])
 
     try:
-        return with_slot(open_stream, lambda: refused_page_stream("end"))
+        return with_slot(request, open_stream, lambda message: refused_page_stream("end", message))
     except cluster.ClusterError as error:
         return _only(error.message)
 
 
 def text_log_stream(
-    target: Deployed, choice: LogChoice, pod: PodStatus, request: HttpRequest, refuse: Callable[[], HttpResponse]
+    target: Deployed, choice: LogChoice, pod: PodStatus, request: HttpRequest, refuse: Callable[[str], HttpResponse]
 ) -> HttpResponse:
     """The API's SSE twin of the text log (see runtime_api)."""
 
@@ -317,4 +342,4 @@ def text_log_stream(
         follower = start_follower(target, choice, choice.containers(pod), request, timestamps=choice.timestamps)
         return EventStream(log_events(follower, TextLines(choice, pod.name), heartbeat_seconds()), [follower.close])
 
-    return with_slot(open_stream, refuse)
+    return with_slot(request, open_stream, refuse)

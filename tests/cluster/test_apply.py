@@ -20,6 +20,7 @@ from kubernetes.client.exceptions import ApiException
 from composer.cluster import contexts
 from composer.cluster.apply import (
     FIELD_MANAGER,
+    ObjectRef,
     ObjectResult,
     apply_manifests,
     delete_objects,
@@ -234,25 +235,22 @@ def test_diff_shows_new_changed_and_unchanged_objects(cluster_target: ClusterTar
     assert live(t, "Deployment", "web")["spec"]["replicas"] == 1
 
 
-def test_secret_values_never_leave_the_cluster_layer(cluster_target: ClusterTarget) -> None:
+def test_secrets_are_never_sent_read_or_diffed(cluster_target: ClusterTarget) -> None:
     t = cluster_target
-    [result] = apply_manifests(t.context, t.namespace, [secret(password="hunter2")])
-    assert result.object["data"] == {"password": "<hidden>"}
-    [diff] = diff_manifests(t.context, t.namespace, [secret(password="correct horse", user="admin")])
-    assert "+  password: <hidden, changed>" in diff.diff
-    assert "+  user: <hidden>" in diff.diff
-    for value in ("hunter2", "correct horse", "admin"):
-        assert value not in diff.diff and base64.b64encode(value.encode()).decode() not in diff.diff
+    for send in (apply_manifests, diff_manifests):
+        with pytest.raises(ClusterError) as refused:
+            send(t.context, t.namespace, [config_map(), secret(password="hunter2")])
+        assert refused.value.kind == "unsupported" and "never sends Secrets" in refused.value.message
+        assert "hunter2" not in refused.value.message
+    assert live(t, "ConfigMap", "web-config") is None  # refused before anything was sent
 
 
-def test_delete_removes_objects_and_reports_those_already_gone(cluster_target: ClusterTarget) -> None:
+def test_delete_removes_the_applied_objects_and_reports_those_already_gone(cluster_target: ClusterTarget) -> None:
     t = cluster_target
-    apply_manifests(t.context, t.namespace, [config_map(), deployment()])
-    results = delete_objects(
-        t.context,
-        t.namespace,
-        [("v1", "ConfigMap", "web-config"), ("apps/v1", "Deployment", "web"), ("v1", "Service", "never-made")],
-    )
+    applied = apply_manifests(t.context, t.namespace, [config_map(), deployment()])
+    refs = [ObjectRef(r.api_version, r.kind, r.namespace, r.name, r.uid) for r in applied]
+    refs.append(ObjectRef("v1", "Service", t.namespace, "never-made", "0b5e33a8-0000-4000-8000-000000000000"))
+    results = delete_objects(t.context, refs)
     assert [(r.kind, r.outcome) for r in results] == [
         ("ConfigMap", "deleted"),
         ("Deployment", "deleted"),
@@ -260,6 +258,34 @@ def test_delete_removes_objects_and_reports_those_already_gone(cluster_target: C
     ]
     assert live(t, "ConfigMap", "web-config") is None
     assert live(t, "Deployment", "web") is None
+
+
+def test_delete_leaves_an_object_that_was_replaced_since_the_deploy(cluster_target: ClusterTarget) -> None:
+    t = cluster_target
+    [first] = apply_manifests(t.context, t.namespace, [config_map()])
+    delete_objects(t.context, [ObjectRef(first.api_version, "ConfigMap", t.namespace, "web-config", first.uid)])
+    [second] = apply_manifests(t.context, t.namespace, [config_map()])
+    assert second.uid and second.uid != first.uid
+    [result] = delete_objects(t.context, [ObjectRef("v1", "ConfigMap", t.namespace, "web-config", first.uid)])
+    assert result.outcome == "failed" and "replaced since" in result.message
+    assert live(t, "ConfigMap", "web-config") is not None
+
+
+@pytest.mark.parametrize("name", ["../../kube-system/secrets/victim", "..", "a/b", "web?x=1", "UPPER", "web#x"])
+def test_names_that_could_leave_the_request_path_are_refused_before_any_request(
+    cluster_target: ClusterTarget, name: str
+) -> None:
+    t = cluster_target
+    sent_before = len(t.server.requests) if t.server else 0
+    with pytest.raises(ClusterError) as refused:
+        apply_manifests(t.context, t.namespace, [config_map(name=name)])
+    assert refused.value.kind == "invalid" and "Not sent" in refused.value.message
+    with pytest.raises(ClusterError):
+        delete_objects(t.context, [ObjectRef("v1", "ConfigMap", t.namespace, name, "u")])
+    with pytest.raises(ClusterError):
+        delete_objects(t.context, [ObjectRef("v1", "ConfigMap", "../kube-system", "web-config", "u")])
+    if t.server:
+        assert len(t.server.requests) == sent_before
 
 
 # ---------------------------------------------------------------------------

@@ -348,6 +348,25 @@ API_CASES = [
     ("GET", "compositions/{pk}/problems?kubernetes_version=latest", None, 400, "is not a version"),
     ("GET", "compositions/{pk}/manifest?kubernetes_version=%00", None, 400, "is not a version"),
     ("DELETE", "deployments/{dry_run}", None, 400, "only a deploy can be undeployed"),
+    # Security review, December: integers in their range, no NUL, no control characters in names.
+    ("POST", "compositions", {"app": {"ports": [{"containerPort": int(HUGE_ID)}]}}, 400, "invalid composition"),
+    ("POST", "compositions", {"app": {"ports": [{"containerPort": 80, "hostPort": 65536}]}}, 400,
+     "invalid composition"),
+    ("POST", "compositions", {"options": {"service": {"ports": [{"port": 80, "nodePort": int(HUGE_ID)}]}}}, 400,
+     "invalid composition"),
+    ("POST", "compositions", {"app": {"env": [{"name": "A", "value": "a\u0000b"}]}}, 400, "invalid composition"),
+    ("POST", "compositions", {"workload": {"name": "web\n"}}, 400, "invalid composition"),
+    ("POST", "compositions", {"workload": {"namespace": "shop\n"}}, 400, "invalid composition"),
+    ("PUT", "compositions/{pk}", {"app": {"name": "app\u0000"}}, 400, "invalid composition"),
+    ("POST", "compositions/{pk}/helpers", {"pattern": "log-tailer", "params": {"log_dir": "/var/log\u0000"}}, 400,
+     "invalid parameters"),
+    ("PATCH", "compositions/{pk}/helpers/h1", {"params": {"log_dir": "/var/\u0000log"}}, 400, "invalid parameters"),
+    ("POST", "compositions/{pk}/deploy", {"context": "stand-in\u0000", "namespace": "default"}, 400,
+     "context name must not contain control characters"),
+    ("POST", "compositions/{pk}/deploy", {"context": "stand-in", "namespace": "default\n"}, 400,
+     "namespace name must not contain control characters"),
+    ("POST", "compositions/{pk}/diff", {"context": "stand\tin", "namespace": "default"}, 400,
+     "context name must not contain control characters"),
 ]
 
 
@@ -359,6 +378,45 @@ def test_api_field_errors(client, world, method, path, body, status, words):
     response = send(client, method, url, api=True, body=body)
     assert response.status_code == status, response.content[:300]
     assert words in api_error(response)
+    assert db_state() == before
+
+
+@pytest.mark.parametrize(("body", "field", "words"), [
+    ({"app": {"env": [{"name": "A", "value": "a\u0000b"}]}}, "app.env[0].value", "NUL"),
+    ({"workload": {"annotations": {"note": "\u0000"}}}, "workload.annotations.note", "NUL"),
+    ({"workload": {"name": "web\u0007"}}, "workload.name", "control characters"),
+    ({"app": {"ports": [{"containerPort": int(HUGE_ID)}]}}, "app.ports[0].containerPort", "from 1 to 65535"),
+    ({"options": {"service": {"ports": [{"port": 80, "targetPort": 70000}]}}}, "options.service.ports[0].targetPort",
+     "from 1 to 65535"),
+])
+def test_nul_control_characters_and_ports_name_the_field(client, world, body, field, words):
+    """A 400 naming the field, never a 500 from PostgreSQL (which cannot store NUL) or the API server."""
+    before = db_state()
+    response = client.post("/api/v1/compositions", json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert words in response.json()["errors"][field]
+    assert db_state() == before
+
+
+IMPORT_POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: app\n    image: nginx\n"
+
+
+@pytest.mark.parametrize(("yaml_text", "words", "line"), [
+    (IMPORT_POD + "    ports: [{containerPort: " + "9" * 5000 + "}]\n", "the integer is too large", 8),
+    (IMPORT_POD + "    ports: [{containerPort: 0x" + "f" * 4000 + "}]\n", "the integer is too large", 8),
+    (IMPORT_POD + "    ports: [{containerPort: 99999999999999999999}]\n", "containerPort must be a port number", None),
+    (IMPORT_POD + "    ports: [{containerPort: 80, hostPort: 123456}]\n", "hostPort must be a port number", None),
+    (IMPORT_POD + "---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports:\n"
+     "  - {port: 80, nodePort: 99999999999999999999}\n", "nodePort must be a port number", None),
+], ids=["5000-digits", "huge-hex", "20-digit-port", "host-port", "node-port"])
+def test_yaml_imports_with_huge_integers_are_a_400(client, world, yaml_text, words, line):
+    before = db_state()
+    api = client.post("/api/v1/compositions/import", yaml_text, content_type="application/yaml")
+    assert api.status_code == 400 and words in api_error(api)
+    if line is not None:
+        assert api.json()["errors"]["line"] == str(line)
+    page = client.post("/import", {"yaml": yaml_text})
+    assert page.status_code == 400 and words in page.content.decode()
     assert db_state() == before
 
 
@@ -424,6 +482,11 @@ FORM_CASES = [
     ("c/{pk}/deploy", {}, 422, "choose a cluster context"),
     ("c/{pk}/deploy", {"context": "stand-in", "namespace": "Not_Valid"}, 422, "not a valid name"),
     ("c/{pk}/deploy", {"context": "stand-in", "namespace": "default", "action": "launch"}, 422, "unknown action"),
+    ("c/{pk}/deploy", {"context": "stand-in\x00", "namespace": "default", "action": "deploy"}, 422,
+     "context name must not contain control characters"),
+    ("c/{pk}/deploy", {"context": "stand-in\r\nX-Injected: 1", "namespace": "default", "action": "dry-run"}, 422,
+     "context name must not contain control characters"),
+    ("c/{pk}/helpers/h1/params", {"log_dir": "/var/log\x00"}, 422, "NUL characters"),
     ("deployments/{dry_run}/redeploy", {}, 422, "only a deploy can be sent again"),
     ("deployments/{dry_run}/undeploy", {}, 422, "only a deploy can be undeployed"),
     ("examples/no-such-example", {}, 404, "no example called"),

@@ -190,15 +190,16 @@ def test_a_429_while_undeploying_says_rate_limited(client, db, standin_target, s
     ({"stall": STALL}, 504, "did not answer within 0.5 s"),
     ({"drop": True, "times": None}, 502, "closed the connection"),
 ])
-def test_diff_faults_are_json_errors_and_record_nothing(client, db, standin_target, short_timeouts, fault, status,
-                                                        words):
+def test_diff_faults_are_json_errors_and_recorded_as_failed_diffs(client, db, standin_target, short_timeouts, fault,
+                                                                  status, words):
     standin_target.server.inject("PATCH", r"/pods/", **fault)
     composition = saved("log-tailer")
     response = client.post(f"/api/v1/compositions/{composition.pk}/diff",
                            json.dumps({"context": "stand-in", "namespace": "default"}), content_type="application/json")
     assert response.status_code == status
     assert words in api_error(response)
-    assert DeployRecord.objects.count() == 0
+    [record] = DeployRecord.objects.all()
+    assert (record.action, record.outcome) == ("diff", "failed") and words in record.message
 
 
 def test_the_deploy_panel_never_shows_a_partial_deploy_as_a_success(client, db, standin_target, short_timeouts):

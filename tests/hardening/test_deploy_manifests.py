@@ -196,10 +196,13 @@ def test_the_rbac_grants_exactly_what_composer_cluster_uses(standin_target):
         assert all(r.ok for r in cluster.apply_manifests(context, namespace, manifests))
         cluster.diff_manifests(context, namespace, manifests)
         cluster.apply_manifests(context, namespace, manifests, dry_run=True)
-    cluster.recreate_pod(context, namespace, examples["config-merger"][-1])
-    for manifests in examples.values():
-        refs = [(m["apiVersion"], m["kind"], m["metadata"]["name"]) for m in reversed(manifests)]
-        assert all(r.ok for r in cluster.delete_objects(context, namespace, refs))
+    recreated = cluster.recreate_pod(context, namespace, examples["config-merger"][-1])
+    for name, manifests in examples.items():
+        applied = cluster.apply_manifests(context, namespace, manifests)
+        if name == "config-merger":
+            applied[-1] = recreated
+        refs = [cluster.ObjectRef(r.api_version, r.kind, r.namespace, r.name, r.uid) for r in reversed(applied)]
+        assert all(r.ok for r in cluster.delete_objects(context, refs))
 
     role_rules, cluster_rules = rbac_rules()
     role, cluster_wide = grants(role_rules), grants(cluster_rules)

@@ -1122,10 +1122,14 @@ class ResourceApi:
             return self.store.commit(resource.plural, "MODIFIED", candidate)
 
     def delete(
-        self, resource: ResourceType, namespace: str | None, name: str, *, dry_run: bool = False
+        self, resource: ResourceType, namespace: str | None, name: str, *, dry_run: bool = False,
+        uid: str | None = None,
     ) -> dict[str, Any]:
         with self.store.lock:
             live = self.get(resource, namespace, name)
+            if uid and live["metadata"].get("uid") != uid:
+                raise ApiError(409, f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+                               f"{live['metadata'].get('uid')}", details={"name": name, "kind": resource.plural})
             if dry_run:
                 return live
             if resource is NAMESPACES:
@@ -1515,7 +1519,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif verb == "patch" and name:
             self._patch(request, target, manager, dry_run)
         elif verb == "delete" and name:
-            obj = resources.delete(resource, namespace, name, dry_run=dry_run)
+            options = self._parse_body(request) if request.body else {}
+            uid = ((options or {}).get("preconditions") or {}).get("uid")
+            obj = resources.delete(resource, namespace, name, dry_run=dry_run, uid=uid)
             self._send_json(200, obj if resource.kind in ("Pod", "Namespace") else _success(obj, resource))
         else:
             raise ApiError(405, f"{request.method} is not supported on {request.path}")

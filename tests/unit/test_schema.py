@@ -116,6 +116,55 @@ def test_wrong_type_has_a_precise_path():
     ]
 
 
+INT32 = "from -2,147,483,648 to 2,147,483,647"
+INT64 = "from -9,223,372,036,854,775,808 to 9,223,372,036,854,775,807"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "problem"),
+    [
+        (("spec", "containers", 0, "ports", 0, "containerPort"), 99999999999999999999,
+         f"out of range for an int32 field: {INT32}, got integer 99999999999999999999"),
+        (("spec", "containers", 0, "ports", 0, "containerPort"), 2**31,
+         f"out of range for an int32 field: {INT32}, got integer 2147483648"),
+        (("spec", "containers", 0, "ports", 0, "containerPort"), 3e9,
+         f"out of range for an int32 field: {INT32}, got number 3000000000.0"),
+        (("spec", "containers", 0, "readinessProbe", "periodSeconds"), -(2**31) - 1,
+         f"out of range for an int32 field: {INT32}, got integer -2147483649"),
+        (("spec", "terminationGracePeriodSeconds"), 2**63, f"out of range for an int64 field: {INT64}, "
+         "got integer 9223372036854775808"),
+        (("spec", "activeDeadlineSeconds"), 10**4000, "out of range for an int64 field"),
+    ],
+    ids=["20-digit-port", "int32-max+1", "float", "int32-min-1", "int64-max+1", "4000-digits"],
+)
+def test_integers_outside_their_format_are_problems_at_the_field(path, value, problem):
+    manifest = pod()
+    parent = manifest
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = value
+    [(where, message)] = errors([manifest])
+    assert where == "Pod/web: " + format_path(path)
+    assert message.startswith(problem)
+
+
+def test_integers_at_the_edges_of_their_format_are_fine():
+    manifest = pod()
+    manifest["spec"]["containers"][0]["readinessProbe"]["periodSeconds"] = 2**31 - 1
+    manifest["spec"]["terminationGracePeriodSeconds"] = 2**63 - 1
+    manifest["spec"]["activeDeadlineSeconds"] = -(2**63)
+    assert errors([manifest]) == []
+
+
+def test_jsonschema_reports_the_integer_formats_too():
+    manifest = pod()
+    manifest["spec"]["containers"][0]["ports"][0]["containerPort"] = 2**40
+    directory = schema._select(None)[1]
+    reference = schema._jsonschema_validator(directory, "pod-v1.json")
+    assert _error_keys(reference, manifest) == [(("spec", "containers", "0", "ports", "0", "containerPort"), "format")]
+    assert _error_keys(schema._validator(directory, "pod-v1.json"), manifest) == _error_keys(reference, manifest)
+
+
 def test_missing_required_field_points_at_the_field():
     manifest = pod()
     del manifest["spec"]["containers"][1]["name"]

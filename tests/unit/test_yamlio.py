@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from composer.domain.yamlio import (
     MAX_ALIASES,
     MAX_DEPTH,
+    MAX_INT_DIGITS,
     MAX_NODES,
     MAX_YAML_BYTES,
     YamlError,
@@ -198,6 +199,41 @@ def test_size_limit_counts_utf8_bytes_not_characters():
 def test_input_just_under_the_limit_loads():
     text = "a: " + "x" * (MAX_YAML_BYTES - 10) + "\n"
     assert len(load_documents(text)[0]["a"]) == MAX_YAML_BYTES - 10
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "9" * (MAX_INT_DIGITS + 1),  # Python's own limit: int() raises ValueError
+        "-" + "9" * 10_000,
+        "1_" + "0" * 5_000,  # underscores do not count as digits
+        "0x" + "f" * 3_600,  # a power-of-two base has no limit in int(), but prints as > 4,300 digits
+        "0b" + "1" * 20_000,
+        "0" + "7" * 5_000,  # YAML 1.1 octal
+        "1" + ":59" * 3_000,  # YAML 1.1 base 60
+    ],
+    ids=["decimal", "negative", "underscores", "hex", "binary", "octal", "sexagesimal"],
+)
+def test_integers_beyond_4300_digits_are_an_error_at_their_position(number):
+    error = errors_of(f"kind: Pod\nspec:\n  replicas: {number}\n")
+    assert (error.line, error.column) == (3, 13)
+    assert f"the integer is too large (more than {MAX_INT_DIGITS:,} digits)" in str(error)
+
+
+def test_integers_up_to_4300_digits_load_and_dump_again():
+    for number in ("9" * MAX_INT_DIGITS, "-" + "9" * MAX_INT_DIGITS, "0x" + "f" * 3_571):
+        loaded = load_documents(f"a: {number}\n")
+        assert load_documents(dump_documents(loaded)) == loaded
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [("a: !!int abc\n", "'abc' is not an integer"), ("a: !!int ''\n", "'' is not an integer"),
+     ("a: !!float abc\n", "'abc' is not a number"), ("a: !!bool maybe\n", "'maybe' is not true or false")],
+)
+def test_explicit_tags_with_unreadable_values_are_errors_at_their_position(text, words):
+    error = errors_of(text)
+    assert words in str(error) and (error.line, error.column) == (1, 4)
 
 
 def billion_laughs(levels=9, width=9):

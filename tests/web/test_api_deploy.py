@@ -6,6 +6,7 @@ import yaml
 from composer.domain import edits
 from composer.domain.examples import EXAMPLES_BY_ID
 from composer.models import DeployRecord, SavedComposition
+from tests.support.kubeconfig import KubeconfigContext, write_kubeconfig
 from tests.support.other_tools import apply_as
 
 
@@ -232,3 +233,17 @@ def test_a_stalled_cluster_times_out_with_a_clear_message(api, example, standin_
     response = deploy(api, example("log-tailer"), standin_target)
     assert response.status_code == 504
     assert response.json()["error_kind"] == "timeout"
+
+
+def test_contexts_show_server_urls_without_userinfo_or_query(api, tmp_path, monkeypatch):
+    contexts = [
+        KubeconfigContext("userinfo", "https://admin:pa55-word@10.0.0.1:6443", "t1"),
+        KubeconfigContext("query", "https://10.0.0.2:6443/k8s/clusters/c-1?access_token=tok-123#frag", "t2"),
+    ]
+    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kubeconfig", contexts)))
+    response = api.get("contexts")
+    assert response.status_code == 200
+    servers = {c["name"]: c["server"] for c in response.json()["contexts"]}
+    assert servers == {"userinfo": "https://10.0.0.1:6443", "query": "https://10.0.0.2:6443/k8s/clusters/c-1"}
+    for secret in ("admin", "pa55-word", "tok-123", "frag"):
+        assert secret not in response.content.decode()

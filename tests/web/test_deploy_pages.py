@@ -1,5 +1,8 @@
 """The deploy panel, history, record, redeploy and undeploy pages (Django test client, stand-in cluster)."""
 
+import csv
+import io
+
 import pytest
 
 from composer.domain.examples import EXAMPLES_BY_ID
@@ -96,3 +99,18 @@ def test_history_detail_redeploy_and_undeploy(client, saved, standin_target):
 def test_unknown_records_are_404(client, db):
     assert client.get("/deployments/999/").status_code == 404
     assert client.post("/deployments/999/undeploy").status_code == 404
+
+
+@pytest.mark.parametrize("hostile", ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)",
+                                     "\tcmd", "\rcmd"])
+def test_the_audit_export_escapes_formulas(client, db, hostile):
+    """OWASP CSV injection: a cell a spreadsheet would read as a formula starts with a single quote."""
+    DeployRecord.objects.create(
+        composition_name="web", revision=1, action="deploy", context=hostile, namespace="default", user=hostile,
+        manifest_yaml="", outcome="failed", error_kind="not_found", message=hostile,
+    )
+    response = client.get("/deployments/export.csv")
+    assert response.status_code == 200
+    [row] = list(csv.DictReader(io.StringIO(response.content.decode(), newline="")))
+    assert (row["context"], row["user"], row["message"]) == ("'" + hostile,) * 3
+    assert (row["composition_name"], row["namespace"], row["revision"]) == ("web", "default", "1")

@@ -30,7 +30,7 @@ def test_import_page_saves_a_composition_and_shows_warnings(client, db):
     saved = SavedComposition.objects.get()
     assert response.url == saved.get_absolute_url()
     page = client.get(saved.get_absolute_url()).content.decode()
-    assert "Imported with notes" in page and "never stores Secret values" in page
+    assert "Imported with notes" in page and "never stores Secrets" in page
     assert "Imported with notes" not in client.get(saved.get_absolute_url()).content.decode()
 
 

@@ -4,32 +4,13 @@ import csv
 import io
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 
 from composer.domain.examples import EXAMPLES_BY_ID
-from composer.models import ContextPermission, DeployRecord, SavedComposition
+from composer.models import DeployRecord, SavedComposition
+from tests.support.users import grant
 
-
-@pytest.fixture(autouse=True)
-def team(settings):
-    settings.PODSTUDIO_TEAM_MODE = True
-
-
-@pytest.fixture
-def alice(db):
-    return User.objects.create_user("alice", password="wonderland-42")
-
-
-@pytest.fixture
-def bob(db):
-    return User.objects.create_user("bob", password="builder-42")
-
-
-def grant(user, pattern="stand-in", **rights):
-    group, _ = Group.objects.get_or_create(name=f"{user.username}-team")
-    group.user_set.add(user)
-    ContextPermission.objects.create(group=group, context_pattern=pattern, **rights)
+pytestmark = pytest.mark.usefixtures("team")
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, db):
@@ -83,7 +64,8 @@ def test_context_permissions_gate_view_dry_run_deploy_and_undeploy(client, alice
 
     assert client.get("/api/v1/contexts").json()["contexts"] == []
     refused = client.post(url, {**body, "dry_run": True}, content_type="application/json")
-    assert refused.status_code == 403 and "alice may not dry-run in context 'stand-in'" in refused.json()["error"]
+    assert refused.status_code == 403
+    assert "alice may not dry-run in namespace 'default' of context 'stand-in'" in refused.json()["error"]
 
     grant(alice, can_view=True, can_dry_run=True)
     assert [c["name"] for c in client.get("/api/v1/contexts").json()["contexts"]] == ["stand-in"]

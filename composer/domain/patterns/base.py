@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from composer.domain.model import DNS_LABEL, AppContainer, Helper
+from composer.domain.characters import NUL_PROBLEM, nul_problems
+from composer.domain.model import AppContainer, Helper
+from composer.domain.names import dns_label_problem
 from composer.domain.shapes import container_problems
 
 
@@ -72,6 +74,8 @@ class Param:
 
     def clean(self, value: Any) -> Any:
         """The value in its canonical type; raises ValueError with a message for the user."""
+        if nul_problems(value):  # PostgreSQL cannot store it; no container setting means it
+            raise ValueError(NUL_PROBLEM)
         cleaner = _CLEANERS[self.kind]
         if self.kind not in (ParamKind.BOOL, ParamKind.CONTAINER) and (value is None or value == ""):
             if self.optional:
@@ -91,7 +95,7 @@ def _clean_string(param: Param, value: Any) -> str:
 
 def _clean_name(param: Param, value: Any) -> str:
     text = _clean_string(param, value).strip()
-    if not DNS_LABEL.match(text) or len(text) > 63:
+    if dns_label_problem(text):
         raise ValueError("lower-case letters, digits and '-' (max 63), e.g. log-tailer")
     return text
 
