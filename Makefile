@@ -35,9 +35,17 @@ migrate: $(VENV)/.runtime-installed
 run: migrate
 	PODSTUDIO_BIND=$(HOST) $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The JavaScript linter (eslint, pinned in package.json and package-lock.json) installs into node_modules/.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: 'make lint' needs Node.js 20 and npm to lint static/js (Debian: 'apt-get install -y nodejs npm')" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint: node_modules/.installed
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	node_modules/.bin/eslint --max-warnings=0 static/js
 
 test: $(VENV)/.dev-installed chromium lint
 	$(VENV)/bin/pytest
@@ -47,3 +55,4 @@ bench: $(VENV)/.dev-installed chromium
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache test-artifacts
+	rm -rf node_modules

@@ -216,7 +216,7 @@ def _token_guessing(client, server):
 def _stream_hog(client, server):
     from django.conf import settings
 
-    from tests.web.test_runtime_support import pod_manifest, record_for
+    from tests.support.runtime import pod_manifest, record_for
 
     server.put_object(pod_manifest("web"))
     server.add_log("default", "web", "app", "hello")

@@ -31,16 +31,6 @@ def deleted_owner():
     return user
 
 
-class CompositionQuerySet(models.QuerySet):
-    def visible_to(self, user) -> CompositionQuerySet:
-        """In team mode people see their own compositions and unowned ones (made in local mode)."""
-        if not settings.PODSTUDIO_TEAM_MODE or user.is_superuser:
-            return self
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(models.Q(owner=user) | models.Q(owner__isnull=True))
-
-
 class SavedComposition(models.Model):
     name = models.CharField(max_length=200)
     owner = models.ForeignKey(
@@ -51,8 +41,6 @@ class SavedComposition(models.Model):
     revision = models.PositiveIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
-
-    objects = CompositionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated"]

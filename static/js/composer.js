@@ -8,7 +8,7 @@
 
   function post(url, values) {
     return htmx.ajax("POST", url, {
-      values: values,
+      values,
       headers: csrfHeaders(),
       target: "#workspace",
       swap: "outerHTML",
@@ -17,32 +17,28 @@
 
   // Dropping a palette card asks the server to add that pattern; the clone is only a placeholder.
   function onDrop(event) {
-    var zone = event.to;
-    var pattern = event.item.dataset.pattern;
-    var values = { pattern: pattern };
-    var cards = Array.prototype.filter.call(zone.children, function (el) {
-      return el.dataset.helperId && el !== event.item;
-    });
-    var next = cards[event.newIndex];
+    const zone = event.to;
+    const pattern = event.item.dataset.pattern;
+    const values = { pattern };
+    const cards = Array.from(zone.children).filter((el) => el.dataset.helperId && el !== event.item);
+    const next = cards[event.newIndex];
     if (zone.hasAttribute("data-sortable") && next) {
       values.position = next.dataset.position;
     }
     event.item.remove();
-    var canvas = zone.closest("[data-add-url]");
+    const canvas = zone.closest("[data-add-url]");
     post(canvas.dataset.addUrl, values);
   }
 
   function onReorder(event) {
-    var zone = event.to;
-    var order = Array.prototype.map.call(zone.querySelectorAll("[data-helper-id]"), function (el) {
-      return el.dataset.helperId;
-    });
-    post(zone.dataset.orderUrl, { order: order });
+    const zone = event.to;
+    const order = Array.from(zone.querySelectorAll("[data-helper-id]"), (el) => el.dataset.helperId);
+    post(zone.dataset.orderUrl, { order });
   }
 
   function setUp(root) {
     if (typeof Sortable === "undefined") return;
-    root.querySelectorAll("[data-palette]").forEach(function (list) {
+    root.querySelectorAll("[data-palette]").forEach((list) => {
       if (Sortable.get(list)) return;
       Sortable.create(list, {
         group: { name: "pod", pull: "clone", put: false },
@@ -51,12 +47,13 @@
         preventOnFilter: false,
       });
     });
-    root.querySelectorAll("[data-dropzone]").forEach(function (zone) {
+    root.querySelectorAll("[data-dropzone]").forEach((zone) => {
       if (Sortable.get(zone)) return;
+      const sortable = zone.hasAttribute("data-sortable");
       Sortable.create(zone, {
         group: { name: "pod", pull: false, put: true },
-        sort: zone.hasAttribute("data-sortable"),
-        handle: zone.hasAttribute("data-sortable") ? ".card-head" : undefined,
+        sort: sortable,
+        handle: sortable ? ".card-head" : undefined,
         filter: "button, input, textarea, select, [data-placeholder]",
         preventOnFilter: false,
         onAdd: onDrop,
@@ -65,20 +62,23 @@
     });
   }
 
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest("[data-copy]");
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-copy]");
     if (!button) return;
-    var source = document.querySelector(button.dataset.copy);
-    navigator.clipboard.writeText(source.textContent).then(function () {
-      button.textContent = "Copied";
-      setTimeout(function () { button.textContent = "Copy"; }, 1500);
-    }, function () {
-      button.textContent = "Copy failed: select the text";
-    });
+    const source = document.querySelector(button.dataset.copy);
+    navigator.clipboard.writeText(source.textContent).then(
+      () => {
+        button.textContent = "Copied";
+        setTimeout(() => { button.textContent = "Copy"; }, 1500);
+      },
+      () => {
+        button.textContent = "Copy failed: select the text";
+      },
+    );
   });
 
   // htmx and Sortable are both deferred: wire the page once it is parsed, then every swapped-in fragment.
-  document.addEventListener("DOMContentLoaded", function () {
+  document.addEventListener("DOMContentLoaded", () => {
     setUp(document.body);
     htmx.onLoad(setUp);
   });

@@ -73,20 +73,20 @@
     let text = total.toLocaleString() + (total === 1 ? " line" : " lines");
     if (filterText()) {
       const shown = box.querySelectorAll(".l:not(.notice):not([hidden])").length;
-      text = shown.toLocaleString() + " of " + text + " match";
+      text = `${shown.toLocaleString()} of ${text} match`;
     }
     if (logView.dataset.dropped) {
-      text += " · older lines dropped: the page keeps the last " + maxLines(logView).toLocaleString() +
-        " (download for all)";
+      const kept = maxLines(logView).toLocaleString();
+      text += ` · older lines dropped: the page keeps the last ${kept} (download for all)`;
     }
     counter.textContent = text;
   }
 
   let filterTimer = null;
-  document.addEventListener("input", function (event) {
+  document.addEventListener("input", (event) => {
     if (event.target.id !== "log-filter") return;
     clearTimeout(filterTimer);
-    filterTimer = setTimeout(function () {
+    filterTimer = setTimeout(() => {
       const logView = view();
       if (!logView) return;
       filterLines(linesOf(logView).getElementsByClassName("l"));
@@ -99,18 +99,18 @@
   // page parses, trims and lays out at most once a frame, and never parses lines that the cap
   // would drop at once (each line of a message's HTML is one log line).
 
-  let pending = [];
+  const pending = [];
   let pendingLines = 0;
   let flushing = false;
 
-  document.addEventListener("htmx:sseBeforeMessage", function (event) {
+  document.addEventListener("htmx:sseBeforeMessage", (event) => {
     const target = event.target;
-    if (!target.classList || !target.classList.contains("log-lines")) return;
+    if (!target.classList?.contains("log-lines")) return;
     event.preventDefault(); // appended here instead of an htmx swap
     const data = event.detail.data;
     let count = 1;
     for (let at = data.indexOf("\n"); at !== -1; at = data.indexOf("\n", at + 1)) count++;
-    pending.push({ data: data, count: count, box: target });
+    pending.push({ data, count, box: target });
     pendingLines += count;
     const logView = target.closest(".log-view");
     while (pending.length > 1 && pendingLines - pending[0].count >= maxLines(logView)) {
@@ -143,7 +143,7 @@
     if (!box.isConnected) return; // the panel was replaced meanwhile
     const logView = box.closest(".log-view");
     const stick = atBottom(logView);
-    const lines = batch.map(function (m) { return m.data; }).join("\n").split("\n");
+    const lines = batch.map((m) => m.data).join("\n").split("\n");
     const added = document.createDocumentFragment();
     for (let first = 0; first < lines.length; first += CHUNK_LINES) {
       const chunk = document.createElement("div");
@@ -163,20 +163,20 @@
   let countTimer = null;
   function scheduleCount(logView) {
     if (countTimer) return;
-    countTimer = setTimeout(function () { countTimer = null; updateCount(logView); }, 250);
+    countTimer = setTimeout(() => { countTimer = null; updateCount(logView); }, 250);
   }
 
   // -- long lines and timestamps -----------------------------------------------------------
 
-  document.addEventListener("click", function (event) {
-    const button = event.target.closest && event.target.closest("button.more");
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest?.("button.more");
     if (!button) return;
     const rest = button.previousElementSibling;
     if (rest && rest.classList.contains("rest")) rest.hidden = false;
     button.remove();
   });
 
-  document.addEventListener("change", function (event) {
+  document.addEventListener("change", (event) => {
     if (event.target.id !== "log-timestamps") return;
     const on = event.target.checked;
     const logView = view();
@@ -214,17 +214,18 @@
     const picker = document.getElementById("log-container");
     if (!picker) return;
     for (const option of picker.options) {
-      const row = document.querySelector('#status [data-container-row][data-pod="' + CSS.escape(picker.dataset.pod) +
-        '"][data-container="' + CSS.escape(option.value) + '"]');
+      const pod = CSS.escape(picker.dataset.pod);
+      const row = document.querySelector(
+        `#status [data-container-row][data-pod="${pod}"][data-container="${CSS.escape(option.value)}"]`);
       if (row && row.dataset.label && option.textContent !== row.dataset.label) option.textContent = row.dataset.label;
     }
   }
 
-  document.addEventListener("htmx:afterSwap", function (event) {
+  document.addEventListener("htmx:afterSwap", (event) => {
     if (event.target.id === "logs") panelReady();
   });
 
-  document.addEventListener("htmx:sseMessage", function (event) {
+  document.addEventListener("htmx:sseMessage", (event) => {
     if (event.target.id === "status-body") refreshPicker();
   });
 
@@ -236,13 +237,13 @@
     badge.dataset.state = state;
     badge.textContent = text;
   }
-  document.addEventListener("htmx:sseOpen", function (event) {
+  document.addEventListener("htmx:sseOpen", (event) => {
     if (event.target.id === "status") setLive("live", "Live");
   });
-  document.addEventListener("htmx:sseError", function (event) {
+  document.addEventListener("htmx:sseError", (event) => {
     if (event.target.id === "status") setLive("lost", "Reconnecting to Pod Studio…");
   });
-  document.addEventListener("htmx:sseClose", function (event) {
+  document.addEventListener("htmx:sseClose", (event) => {
     if (event.target.id === "status") setLive("closed", "Not live: reload the page");
   });
 

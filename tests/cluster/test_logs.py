@@ -10,7 +10,7 @@ import pytest
 from composer.cluster import logs
 from composer.cluster.errors import ClusterError
 from composer.cluster.logs import LogRequest, timestamp_key
-from tests.web.test_runtime_support import pod_manifest
+from tests.support.runtime import pod_manifest
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from composer.cluster import status
 from composer.cluster.errors import ClusterError
 from composer.cluster.status import Changed, Lost, StatusFeed, Synced, Watch, WatchSettings, Workload
-from tests.web.test_runtime_support import (
+from tests.support.runtime import (
     container_status,
     deployment_manifest,
     event,

@@ -8,9 +8,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from composer.views import streams
-from tests.web.test_runtime_support import (
-    RUNTIME_URLCONF,
+from composer.web import sse as streams
+from tests.support.runtime import (
     container_status,
     event,
     pod_manifest,
@@ -20,7 +19,7 @@ from tests.web.test_runtime_support import (
     waiting,
 )
 
-pytestmark = [pytest.mark.urls(RUNTIME_URLCONF), pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)

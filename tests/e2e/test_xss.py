@@ -30,8 +30,8 @@ from playwright.sync_api import Page, expect
 from composer.domain.model import Composition
 from composer.domain.preview import preview
 from composer.models import DeployRecord, SavedComposition
-from composer.picture import pod_picture
-from composer.picture_svg import render_svg
+from composer.presentation.picture.layout import pod_picture
+from composer.presentation.picture.svg import render_svg
 from tests.support.apiserver import ApiServer
 from tests.support.kubeconfig import KubeconfigContext, write_kubeconfig
 

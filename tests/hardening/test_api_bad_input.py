@@ -438,23 +438,24 @@ def test_an_unknown_context_is_a_4xx_that_never_reaches_a_cluster(client, world,
     assert standin_target.server.requests == []
 
 
-def test_a_broken_kubeconfig_is_a_400_with_json(client, world, tmp_path, monkeypatch):
+def test_a_broken_kubeconfig_is_a_422_with_json(client, world, tmp_path, monkeypatch):
     kubeconfig = tmp_path / "config"
     kubeconfig.write_text("contexts: [unclosed\n")
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     response = client.get("/api/v1/contexts")
-    assert response.status_code == 400 and "is not valid YAML" in api_error(response)
+    # composer/web/errors.py: a ClusterError of kind "invalid" is a 422 wherever it happens.
+    assert response.status_code == 422 and "is not valid YAML" in api_error(response)
 
 
 
 
 @pytest.mark.parametrize("text", ["contexts: [just-a-name]\n", "contexts: {a: b}\n", "clusters: [5]\n"])
-def test_an_oddly_shaped_kubeconfig_is_a_400_with_json(client, world, tmp_path, monkeypatch, text):
+def test_an_oddly_shaped_kubeconfig_is_a_422_with_json(client, world, tmp_path, monkeypatch, text):
     kubeconfig = tmp_path / "config"
     kubeconfig.write_text(text)
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     response = client.get("/api/v1/contexts")
-    assert response.status_code == 400
+    assert response.status_code == 422
     api_error(response)
 
 
@@ -462,33 +463,33 @@ def test_an_oddly_shaped_kubeconfig_is_a_400_with_json(client, world, tmp_path, 
 
 # Each: path (with {pk}, {record}, {dry_run}), form data, status, words on the page.
 FORM_CASES = [
-    ("c/{pk}/helpers/add", {}, 422, "unknown pattern"),
-    ("c/{pk}/helpers/add", {"pattern": "teleporter"}, 422, "unknown pattern"),
-    ("c/{pk}/helpers/order", {"order": ["nope"]}, 422, "unknown or repeated helpers"),
-    ("c/{pk}/helpers/order", {"order": ["h1", "h1"]}, 422, "unknown or repeated helpers"),
-    ("c/{pk}/helpers/nope/remove", {}, 422, "no helper"),
-    ("c/{pk}/helpers/h1/move", {"direction": "sideways"}, 422, "direction must be up or down"),
-    ("c/{pk}/helpers/h1/move", {"direction": "up"}, 422, "already first"),
-    ("c/{pk}/helpers/nope/native", {"native_sidecar": "on"}, 422, "no helper"),
-    ("c/{pk}/helpers/h1/params", {"log_dir": "relative/path"}, 422, "absolute path"),
-    ("c/{pk}/app", {"name": "Not A Name", "image": "nginx:1.27"}, 422, "lower-case"),
-    ("c/{pk}/app", {"name": "app", "image": "two words"}, 422, "image"),
-    ("c/{pk}/app", {"name": "app", "image": "nginx:1.27", "ports": "http not-a-port"}, 422, "line 1"),
-    ("c/{pk}/pod", {"kind": "Job", "name": "x"}, 422, "must be one of"),
-    ("c/{pk}/pod", {"kind": "Pod", "name": "x", "replicas": HUGE_ID}, 422, "whole number"),
-    ("c/{pk}/pod", {"kind": "Pod", "name": "x", "labels": "no equals sign"}, 422, "line 1"),
-    ("c/{pk}/pod", {"kind": "Pod", "name": "x", "termination_grace_period_seconds": "-1"}, 422, "whole number"),
-    ("c/{pk}/revisions/" + HUGE_ID + "/restore", {}, 422, "no longer kept"),
-    ("c/{pk}/deploy", {}, 422, "choose a cluster context"),
-    ("c/{pk}/deploy", {"context": "stand-in", "namespace": "Not_Valid"}, 422, "not a valid name"),
-    ("c/{pk}/deploy", {"context": "stand-in", "namespace": "default", "action": "launch"}, 422, "unknown action"),
-    ("c/{pk}/deploy", {"context": "stand-in\x00", "namespace": "default", "action": "deploy"}, 422,
+    ("c/{pk}/helpers/add", {}, 400, "unknown pattern"),
+    ("c/{pk}/helpers/add", {"pattern": "teleporter"}, 400, "unknown pattern"),
+    ("c/{pk}/helpers/order", {"order": ["nope"]}, 400, "unknown or repeated helpers"),
+    ("c/{pk}/helpers/order", {"order": ["h1", "h1"]}, 400, "unknown or repeated helpers"),
+    ("c/{pk}/helpers/nope/remove", {}, 400, "no helper"),
+    ("c/{pk}/helpers/h1/move", {"direction": "sideways"}, 400, "direction must be up or down"),
+    ("c/{pk}/helpers/h1/move", {"direction": "up"}, 400, "already first"),
+    ("c/{pk}/helpers/nope/native", {"native_sidecar": "on"}, 400, "no helper"),
+    ("c/{pk}/helpers/h1/params", {"log_dir": "relative/path"}, 400, "absolute path"),
+    ("c/{pk}/app", {"name": "Not A Name", "image": "nginx:1.27"}, 400, "lower-case"),
+    ("c/{pk}/app", {"name": "app", "image": "two words"}, 400, "image"),
+    ("c/{pk}/app", {"name": "app", "image": "nginx:1.27", "ports": "http not-a-port"}, 400, "line 1"),
+    ("c/{pk}/pod", {"kind": "Job", "name": "x"}, 400, "must be one of"),
+    ("c/{pk}/pod", {"kind": "Pod", "name": "x", "replicas": HUGE_ID}, 400, "whole number"),
+    ("c/{pk}/pod", {"kind": "Pod", "name": "x", "labels": "no equals sign"}, 400, "line 1"),
+    ("c/{pk}/pod", {"kind": "Pod", "name": "x", "termination_grace_period_seconds": "-1"}, 400, "whole number"),
+    ("c/{pk}/revisions/" + HUGE_ID + "/restore", {}, 400, "no longer kept"),
+    ("c/{pk}/deploy", {}, 400, "choose a cluster context"),
+    ("c/{pk}/deploy", {"context": "stand-in", "namespace": "Not_Valid"}, 400, "not a valid name"),
+    ("c/{pk}/deploy", {"context": "stand-in", "namespace": "default", "action": "launch"}, 400, "unknown action"),
+    ("c/{pk}/deploy", {"context": "stand-in\x00", "namespace": "default", "action": "deploy"}, 400,
      "context name must not contain control characters"),
-    ("c/{pk}/deploy", {"context": "stand-in\r\nX-Injected: 1", "namespace": "default", "action": "dry-run"}, 422,
+    ("c/{pk}/deploy", {"context": "stand-in\r\nX-Injected: 1", "namespace": "default", "action": "dry-run"}, 400,
      "context name must not contain control characters"),
-    ("c/{pk}/helpers/h1/params", {"log_dir": "/var/log\x00"}, 422, "NUL characters"),
-    ("deployments/{dry_run}/redeploy", {}, 422, "only a deploy can be sent again"),
-    ("deployments/{dry_run}/undeploy", {}, 422, "only a deploy can be undeployed"),
+    ("c/{pk}/helpers/h1/params", {"log_dir": "/var/log\x00"}, 400, "NUL characters"),
+    ("deployments/{dry_run}/redeploy", {}, 400, "only a deploy can be sent again"),
+    ("deployments/{dry_run}/undeploy", {}, 400, "only a deploy can be undeployed"),
     ("examples/no-such-example", {}, 404, "no example called"),
 ]
 

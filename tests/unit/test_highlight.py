@@ -6,7 +6,7 @@ import pytest
 from composer.domain.examples import EXAMPLES
 from composer.domain.render import render
 from composer.domain.yamlio import dump_documents
-from composer.highlight import highlight_yaml
+from composer.presentation.highlight import highlight_yaml
 
 
 def plain(highlighted: str) -> str:

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 from hypothesis import given
 from hypothesis import strategies as st
 
-from composer.logtext import block_html, line_html, lines_html, plain_text, text_html
+from composer.presentation.logtext import block_html, line_html, lines_html, plain_text, text_html
 
 ALLOWED_TAGS = {"div", "span", "button"}
 ALLOWED_ATTRIBUTES = {"class", "hidden", "type", "aria-expanded"}  # no style: the CSP forbids inline styles

@@ -13,8 +13,8 @@ from composer.domain import edits
 from composer.domain.examples import EXAMPLES, EXAMPLES_BY_ID
 from composer.domain.model import Composition
 from composer.domain.render import build
-from composer.picture import NATIVE_BADGE, Area, fit, pod_picture, text_width
-from composer.picture_svg import render_svg
+from composer.presentation.picture.layout import NATIVE_BADGE, Area, fit, pod_picture, text_width
+from composer.presentation.picture.svg import render_svg
 
 
 def picture_of(example_id):
@@ -398,14 +398,14 @@ def test_description_names_the_app_ports_and_the_service():
     assert picture_of("good-citizen").description.startswith("Deployment citizen (Pod template):")
 
 
-@pytest.mark.parametrize("module", ["composer.picture", "composer.picture_svg"])
+@pytest.mark.parametrize("module", ["composer.presentation.picture.layout", "composer.presentation.picture.svg"])
 def test_the_layout_and_the_drawing_are_pure_python(module):
     code = f"import sys, {module}; sys.exit(any(m.split('.')[0] in ('django', 'kubernetes') for m in sys.modules))"
     root = Path(__file__).resolve().parents[2]
     assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0
 
 
-# --- the SVG (composer.picture_svg.render_svg) ---------------------------------------------------
+# --- the SVG (composer.presentation.picture.svg.render_svg) ---------------------------------------------------
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = "\"&'<>"
 MALICIOUS = "<script>alert(1)</script>"

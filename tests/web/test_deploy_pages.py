@@ -68,7 +68,7 @@ def test_conflict_offers_force_and_immutable_offers_recreate(client, saved, stan
 
 def test_refused_deploy_says_why_and_records_nothing(client, saved, standin_target):
     response = post_deploy(client, saved, namespace="Bad Name")
-    assert response.status_code == 422 and "not a valid name" in response.content.decode()
+    assert response.status_code == 400 and "not a valid name" in response.content.decode()
     assert DeployRecord.objects.count() == 0
 
 

@@ -16,8 +16,8 @@ from django.contrib.auth.models import User
 from django.test import RequestFactory
 from django.utils import timezone
 
-from composer.access import issue_token
-from composer.throttle import client_address, wait_words
+from composer.services.access import issue_token
+from composer.web.throttle import client_address, wait_words
 from tests.support.processes import run_python
 
 LIMIT = 3

@@ -75,7 +75,7 @@ def test_history_lists_revisions_and_restore_makes_a_new_one(client, saved):
     response = client.post(f"/c/{saved.pk}/revisions/1/restore")
     saved.refresh_from_db()
     assert response.status_code == 302 and saved.revision == 3 and saved.data["helpers"] == []
-    assert client.post(f"/c/{saved.pk}/revisions/99/restore", HTTP_HX_REQUEST="true").status_code == 422
+    assert client.post(f"/c/{saved.pk}/revisions/99/restore", HTTP_HX_REQUEST="true").status_code == 400
 
 
 def test_unknown_composition_pages_are_404(client, db):

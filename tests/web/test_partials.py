@@ -18,7 +18,7 @@ def test_add_helper_returns_the_workspace_and_saves(client, saved):
 
 def test_unknown_pattern_is_a_422_with_a_message(client, saved):
     response = hx_post(client, f"/c/{saved.pk}/helpers/add", {"pattern": "teleporter"})
-    assert response.status_code == 422 and "unknown pattern" in response.content.decode()
+    assert response.status_code == 400 and "unknown pattern" in response.content.decode()
     saved.refresh_from_db()
     assert saved.revision == 1
 
@@ -27,7 +27,7 @@ def test_param_errors_come_back_beside_the_fields_and_nothing_is_saved(client, s
     hx_post(client, f"/c/{saved.pk}/helpers/add", {"pattern": "wait-for"})
     response = hx_post(client, f"/c/{saved.pk}/helpers/h1/params", {"name": "wait", "host": "", "port": "99999"})
     html = response.content.decode()
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert '<span id="err-helper-h1-host" class="field-error" hx-swap-oob="true">required</span>' in html
     assert "from 1 to 65535" in html and "Not saved" in html
     saved.refresh_from_db()
@@ -47,7 +47,7 @@ def test_param_edit_updates_the_preview(client, saved):
 def test_custom_container_is_edited_as_yaml(client, saved):
     hx_post(client, f"/c/{saved.pk}/helpers/add", {"pattern": "custom"})
     bad = hx_post(client, f"/c/{saved.pk}/helpers/h1/params", {"role": "sidecar", "container": "name: [x"})
-    assert bad.status_code == 422 and "line" in bad.content.decode()
+    assert bad.status_code == 400 and "line" in bad.content.decode()
     good = hx_post(client, f"/c/{saved.pk}/helpers/h1/params",
                    {"role": "adapter", "container": "name: api\nimage: hashicorp/http-echo:1.0\n"})
     assert good.status_code == 200
@@ -68,7 +68,7 @@ def test_app_form_parses_lines_and_reports_bad_ones(client, saved):
     assert app["volume_mounts"] == [{"name": "data", "mountPath": "/data", "readOnly": True}]
     bad = hx_post(client, f"/c/{saved.pk}/app", {"name": "Web!", "image": "nginx", "ports": "http eighty"})
     html = bad.content.decode()
-    assert bad.status_code == 422 and "not a port" in html and "err-app-name" in html
+    assert bad.status_code == 400 and "not a port" in html and "err-app-name" in html
 
 
 def test_pod_form_toggles_share_process_namespace_and_service(client, saved):
@@ -84,7 +84,7 @@ def test_pod_form_toggles_share_process_namespace_and_service(client, saved):
     assert saved.data["options"]["service"]["ports"] == [{"name": "http", "port": 80, "targetPort": 8080}]
     assert saved.data["workload"]["replicas"] == 3
     bad = hx_post(client, f"/c/{saved.pk}/pod", {"kind": "Job", "replicas": "-1"})
-    assert bad.status_code == 422 and "err-pod-kind" in bad.content.decode()
+    assert bad.status_code == 400 and "err-pod-kind" in bad.content.decode()
 
 
 def test_move_reorder_native_and_remove(client, saved):
@@ -92,13 +92,13 @@ def test_move_reorder_native_and_remove(client, saved):
         hx_post(client, f"/c/{saved.pk}/helpers/add", {"pattern": pattern})
     hx_post(client, f"/c/{saved.pk}/helpers/h2/move", {"direction": "up"})
     assert [h["id"] for h in SavedComposition.objects.get().data["helpers"]] == ["h2", "h1", "h3"]
-    assert hx_post(client, f"/c/{saved.pk}/helpers/h2/move", {"direction": "up"}).status_code == 422
+    assert hx_post(client, f"/c/{saved.pk}/helpers/h2/move", {"direction": "up"}).status_code == 400
     client.post(f"/c/{saved.pk}/helpers/order", {"order": ["h1", "h2"]}, HTTP_HX_REQUEST="true")
     assert [h["id"] for h in SavedComposition.objects.get().data["helpers"]] == ["h1", "h2", "h3"]
-    assert hx_post(client, f"/c/{saved.pk}/helpers/order", {"order": ["h1", "h9"]}).status_code == 422
+    assert hx_post(client, f"/c/{saved.pk}/helpers/order", {"order": ["h1", "h9"]}).status_code == 400
     hx_post(client, f"/c/{saved.pk}/helpers/h3/native", {"native_sidecar": "on"})
     assert SavedComposition.objects.get().data["helpers"][2]["native_sidecar"] is True
-    assert hx_post(client, f"/c/{saved.pk}/helpers/h1/native", {"native_sidecar": "on"}).status_code == 422
+    assert hx_post(client, f"/c/{saved.pk}/helpers/h1/native", {"native_sidecar": "on"}).status_code == 400
     removed = hx_post(client, f"/c/{saved.pk}/helpers/h1/remove").content.decode()
     assert "Removed Privileged sysctl." in removed and "Undo" in removed
 

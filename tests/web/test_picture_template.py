@@ -1,6 +1,6 @@
 """The picture of the Pod in a page: templates/composer/_pod_picture.html outputs `picture_svg`.
 
-The markup comes from composer.picture_svg.render_svg (tests/unit/test_picture.py checks it in
+The markup comes from composer.presentation.picture.svg.render_svg (tests/unit/test_picture.py checks it in
 detail); the view marks it safe and puts it in the context as `picture_svg`, and
 templates/composer/_preview.html includes the template.
 """
@@ -16,8 +16,8 @@ from composer.domain import edits
 from composer.domain.examples import EXAMPLES, EXAMPLES_BY_ID
 from composer.domain.model import Composition
 from composer.domain.render import build
-from composer.picture import pod_picture
-from composer.picture_svg import render_svg
+from composer.presentation.picture.layout import pod_picture
+from composer.presentation.picture.svg import render_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 MALICIOUS = "<script>alert(1)</script>"

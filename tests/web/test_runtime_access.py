@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from composer.models import ContextPermission
-from tests.web.test_runtime_support import RUNTIME_URLCONF, SseReader, pod_manifest, record_for
+from tests.support.runtime import SseReader, pod_manifest, record_for
 
-pytestmark = [pytest.mark.urls(RUNTIME_URLCONF), pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db]
 
 RUNTIME_PATHS = [
     "/deployments/{pk}/runtime",

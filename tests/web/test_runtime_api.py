@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.test_runtime_support import (
-    RUNTIME_URLCONF,
+from tests.support.runtime import (
     SseReader,
     container_status,
     deployment_manifest,
@@ -18,7 +17,7 @@ from tests.web.test_runtime_support import (
     waiting,
 )
 
-pytestmark = [pytest.mark.urls(RUNTIME_URLCONF), pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture(autouse=True)

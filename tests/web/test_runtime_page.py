@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from tests.web.test_runtime_support import (
-    RUNTIME_URLCONF,
+from tests.support.runtime import (
     container_status,
     deployment_manifest,
     event,
@@ -19,7 +18,7 @@ from tests.web.test_runtime_support import (
     waiting,
 )
 
-pytestmark = [pytest.mark.urls(RUNTIME_URLCONF), pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture
@@ -195,7 +194,7 @@ def test_status_fragment_for_a_manual_refresh(client, server):
 
 def test_only_full_chunks_may_be_skipped_off_screen():
     """A chunk of fewer than 100 lines would otherwise get a 100-line placeholder and look empty."""
-    from composer.views.runtime import in_chunks
+    from composer.web.runtime.views import in_chunks
 
     html = in_chunks("\n".join(f'<div class="l">{n}</div>' for n in range(150)))
     assert html.count('<div class="chunk">') == 1 and html.count('<div class="chunk partial">') == 1

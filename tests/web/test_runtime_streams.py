@@ -9,9 +9,8 @@ import pytest
 
 from composer.cluster import logs as cluster_logs
 from composer.cluster.contexts import connect
-from composer.views import streams
-from tests.web.test_runtime_support import (
-    RUNTIME_URLCONF,
+from composer.web import sse as streams
+from tests.support.runtime import (
     SseReader,
     container_status,
     pod_manifest,
@@ -21,7 +20,7 @@ from tests.web.test_runtime_support import (
     waiting,
 )
 
-pytestmark = [pytest.mark.urls(RUNTIME_URLCONF), pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture(autouse=True)

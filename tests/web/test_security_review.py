@@ -23,8 +23,8 @@ from django.contrib.auth.models import User
 from composer.domain import edits
 from composer.domain.examples import EXAMPLES_BY_ID
 from composer.models import DELETED_OWNER, DeployRecord, SavedComposition
+from tests.support.runtime import SseReader, pod_manifest, record_for
 from tests.support.users import grant
-from tests.web.test_runtime_support import SseReader, pod_manifest, record_for
 
 TRAVERSAL = "../../kube-system/secrets/victim"
 DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
@@ -349,6 +349,6 @@ def test_recreate_passes_the_deploy_gate_and_needs_the_undeploy_right(client, al
     assert refused.status_code == 403 and "may not undeploy" in refused.content.decode()
     grant(alice_in, can_undeploy=True)
     gated = client.post(f"/c/{clashing.pk}/deploy", form, HTTP_HX_REQUEST="true")
-    assert gated.status_code == 422 and "fix 1 error first" in gated.content.decode()
+    assert gated.status_code == 400 and "fix 1 error first" in gated.content.decode()
     assert requests_sent(standin_target.server, "DELETE") == []
     assert client.post(f"/c/{fine.pk}/deploy", form, HTTP_HX_REQUEST="true").status_code == 200

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from composer.access import issue_token
+from composer.services.access import issue_token
 
 
 class Command(BaseCommand):

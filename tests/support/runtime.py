@@ -1,7 +1,5 @@
-"""Shared by the runtime tests (web and e2e): URL conf, Pods on the stand-in, deploy records, SSE reading.
+"""Shared by the runtime tests (web and e2e): Pods on the stand-in, deploy records, SSE reading.
 
-- ``RUNTIME_URLCONF``: the project's URLs plus composer/urls_runtime.py under the "composer"
-  namespace, whether or not composer/urls.py includes it yet (``pytest.mark.urls``).
 - ``pod_manifest`` / ``deployment_manifest`` and the ``waiting`` / ``running`` /
   ``terminated`` / ``container_status`` builders for Pod status the way a kubelet reports it.
 - ``record_for(manifest)``: a DeployRecord as the deploy view writes it.
@@ -15,31 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-from django.urls import URLResolver, include, path, reverse
-
-import composer.urls
-import composer.urls_runtime
-import podstudio.urls
 from composer.domain.yamlio import dump_documents
 from composer.models import DeployRecord
-
-RUNTIME_URLCONF = __name__
-
-
-def _composer_patterns() -> list:
-    present = {getattr(p, "name", None) for p in composer.urls.urlpatterns}
-    return composer.urls.urlpatterns + [p for p in composer.urls_runtime.urlpatterns if p.name not in present]
-
-
-# The project's URLs, with the "composer" include replaced by one that has the runtime URLs too.
-urlpatterns = [
-    path("", include((_composer_patterns(), "composer")))
-    if isinstance(pattern, URLResolver) and pattern.namespace == "composer"
-    else pattern
-    for pattern in podstudio.urls.urlpatterns
-]
-
 
 # ---------------------------------------------------------------------------
 # Manifests and statuses
@@ -251,31 +226,3 @@ def _parse(block: str) -> SseEvent | None:
         return None
     return SseEvent((fields.get("event") or ["message"])[0], "\n".join(fields.get("data", [])),
                     (fields.get("id") or [""])[0])
-
-
-# ---------------------------------------------------------------------------
-# The helpers' own tests
-# ---------------------------------------------------------------------------
-
-
-@pytest.mark.urls(RUNTIME_URLCONF)
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("runtime", "/deployments/7/runtime"),
-        ("runtime-status", "/deployments/7/runtime/status"),
-        ("runtime-status-stream", "/deployments/7/runtime/status/stream"),
-        ("runtime-logs", "/deployments/7/runtime/logs"),
-        ("runtime-logs-stream", "/deployments/7/runtime/logs/stream"),
-        ("api-deployment-status", "/api/v1/deployments/7/status"),
-        ("api-deployment-logs", "/api/v1/deployments/7/logs"),
-        ("api-deployment-logs-stream", "/api/v1/deployments/7/logs/stream"),
-    ],
-)
-def test_runtime_urls(name, expected):
-    assert reverse(f"composer:{name}", args=[7]) == expected
-
-
-def test_sse_parser_joins_data_lines_and_skips_comments():
-    assert _parse(": keep-alive") is None
-    assert _parse("id: app=1\nevent: lines\ndata: a\ndata: b") == SseEvent("lines", "a\nb", "app=1")

@@ -5,21 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
-from composer import forms
 from composer.domain.patterns import patterns_by_role
 from composer.domain.patterns.base import Param, ParamKind
-from composer.domain.preview import preview
 from composer.domain.render import PlacedHelper, Placement, Rendering
 from composer.domain.yamlio import dump_documents
-from composer.highlight import highlight_yaml
 from composer.models import SavedComposition
-from composer.picture import pod_picture
-from composer.picture_svg import render_svg
+from composer.presentation.highlight import highlight_yaml
+from composer.presentation.picture.layout import pod_picture
+from composer.presentation.picture.svg import render_svg
+from composer.services.previews import preview_of
+from composer.web.compositions import fields as form_fields
 
 
 @dataclass
@@ -37,7 +36,7 @@ class ParamField:
         if kind == ParamKind.LIST:
             return "\n".join(value)
         if kind == ParamKind.MAP:
-            return forms.format_pairs(value)
+            return form_fields.format_pairs(value)
         if kind == ParamKind.CONTAINER:
             return dump_documents([value]).strip()
         return str(value)
@@ -89,18 +88,9 @@ def helper_cards(rendering: Rendering) -> tuple[list[HelperCard], list[HelperCar
     return sequence, beside
 
 
-def get_saved(request: HttpRequest, pk: int) -> SavedComposition:
-    """The composition, if this user may see it (in team mode: their own or an unowned one)."""
-    return get_object_or_404(SavedComposition.objects.visible_to(request.user), pk=pk)
-
-
-def owner_of(request: HttpRequest):
-    return request.user if request.user.is_authenticated else None
-
-
 def workspace_context(saved: SavedComposition, **extra: Any) -> dict[str, Any]:
     composition = saved.composition()
-    result = preview(composition, settings.PODSTUDIO_KUBERNETES_VERSION)
+    result = preview_of(composition)
     sequence, beside = helper_cards(result.rendering)
     app = composition.app
     return {
@@ -115,13 +105,13 @@ def workspace_context(saved: SavedComposition, **extra: Any) -> dict[str, Any]:
         "app_text": {
             "command": "\n".join(app.command),
             "args": "\n".join(app.args),
-            "env": forms.format_env(app.env),
-            "ports": forms.format_ports(app.ports),
-            "volume_mounts": forms.format_mounts(app.volume_mounts),
+            "env": form_fields.format_env(app.env),
+            "ports": form_fields.format_ports(app.ports),
+            "volume_mounts": form_fields.format_mounts(app.volume_mounts),
         },
         "pod_text": {
-            "labels": forms.format_pairs(composition.workload.labels),
-            "service_ports": forms.format_service_ports(composition.options.service.ports),
+            "labels": form_fields.format_pairs(composition.workload.labels),
+            "service_ports": form_fields.format_service_ports(composition.options.service.ports),
         },
         "derived_app_command": next(
             (h.contribution.app_command for h in result.rendering.helpers if h.contribution.app_command), None

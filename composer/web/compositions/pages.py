@@ -11,13 +11,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from composer.domain.examples import EXAMPLES, EXAMPLES_BY_ID
-from composer.domain.importer import ManifestImportError, import_manifests
 from composer.domain.model import Composition
-from composer.domain.yamlio import MAX_YAML_BYTES, YamlError, load_documents
+from composer.domain.yamlio import MAX_YAML_BYTES
 from composer.models import SavedComposition
-from composer.views.deploy import deploy_panel_context
-from composer.views.htmx import HtmxHttpRequest
-from composer.views.workspace import get_saved, owner_of, workspace_context
+from composer.services import access, deploys, imports
+from composer.web.compositions.workspace import workspace_context
+from composer.web.objects import composition_or_404
+from composer.web.requests import HtmxHttpRequest
 
 
 @login_not_required
@@ -34,14 +34,14 @@ def healthz(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "composer/home.html", {
-        "compositions": SavedComposition.objects.visible_to(request.user),
+        "compositions": access.visible_compositions(request.user),
         "examples": EXAMPLES,
     })
 
 
 @require_POST
 def new_composition(request: HtmxHttpRequest) -> HttpResponse:
-    return redirect(SavedComposition.create(Composition(), owner=owner_of(request)))
+    return redirect(SavedComposition.create(Composition(), owner=access.owner(request.user)))
 
 
 @require_POST
@@ -49,23 +49,23 @@ def open_example(request: HtmxHttpRequest, example_id: str) -> HttpResponse:
     example = EXAMPLES_BY_ID.get(example_id)
     if example is None:
         return render(request, "composer/home.html", {
-            "compositions": SavedComposition.objects.visible_to(request.user),
+            "compositions": access.visible_compositions(request.user),
             "examples": EXAMPLES,
             "error": f"There is no example called '{example_id}'.",
         }, status=404)
     message = f"from example '{example.title}'"
-    return redirect(SavedComposition.create(example.build(), message=message, owner=owner_of(request)))
+    return redirect(SavedComposition.create(example.build(), message=message, owner=access.owner(request.user)))
 
 
 @require_POST
 def duplicate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    return redirect(get_saved(request, pk).duplicate(owner=owner_of(request)))
+    return redirect(composition_or_404(request, pk).duplicate(owner=access.owner(request.user)))
 
 
 @require_http_methods(["GET", "POST"])
 def delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes."""
-    saved = get_saved(request, pk)
+    saved = composition_or_404(request, pk)
     if request.method == "POST":
         saved.delete()
         return redirect("composer:home")
@@ -86,19 +86,16 @@ def import_yaml(request: HtmxHttpRequest) -> HttpResponse:
     try:
         if upload is not None:
             if upload.size > MAX_YAML_BYTES:
-                raise YamlError(f"the file is {upload.size:,} bytes; the limit is {MAX_YAML_BYTES:,} bytes")
-            text = upload.read().decode("utf-8")
+                raise imports.ImportRefused(f"the file is {upload.size:,} bytes; the limit is {MAX_YAML_BYTES:,} bytes")
+            text = imports.decode(upload.read(), "the file")
         if not text.strip():
-            raise YamlError("paste YAML or choose a file")
-        result = import_manifests(load_documents(text))
-    except UnicodeDecodeError:
-        return _import_failed(request, text="", message="The file is not UTF-8 text.")
-    except (YamlError, ManifestImportError) as error:
-        return _import_failed(request, text, str(error), getattr(error, "line", None))
-    saved = SavedComposition.create(result.composition, message="imported from YAML", owner=owner_of(request))
-    if result.warnings:
-        request.session[f"import-warnings-{saved.pk}"] = result.warnings
-    return redirect(saved)
+            raise imports.ImportRefused("paste YAML or choose a file")
+        imported = imports.import_yaml(text, owner=access.owner(request.user))
+    except imports.ImportRefused as error:
+        return _import_failed(request, text, error.message, error.line)
+    if imported.warnings:
+        request.session[f"import-warnings-{imported.saved.pk}"] = imported.warnings
+    return redirect(imported.saved)
 
 
 def _import_failed(request: HtmxHttpRequest, text: str, message: str, line: int | None = None) -> HttpResponse:
@@ -107,14 +104,14 @@ def _import_failed(request: HtmxHttpRequest, text: str, message: str, line: int 
 
 @require_GET
 def composition(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    saved = get_saved(request, pk)
+    saved = composition_or_404(request, pk)
     warnings = request.session.pop(f"import-warnings-{saved.pk}", [])
     context = workspace_context(saved, import_warnings=warnings)
-    context.update(deploy_panel_context(request, context["composition"].workload.namespace))
+    context.update(deploys.targets(request.user, context["composition"].workload.namespace))
     return render(request, "composer/composer.html", context)
 
 
 @require_GET
 def history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    saved = get_saved(request, pk)
+    saved = composition_or_404(request, pk)
     return render(request, "composer/history.html", {"saved": saved, "revisions": saved.revisions.all()[:200]})

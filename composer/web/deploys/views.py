@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import csv
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from composer import access, cluster, deploys
-from composer.highlight import highlight_yaml
+from composer import cluster
 from composer.models import DeployRecord
-from composer.views.htmx import HtmxHttpRequest
-from composer.views.workspace import get_saved
+from composer.presentation.highlight import highlight_yaml
+from composer.services import access, deploys
+from composer.services import history as audit
+from composer.web.errors import cluster_status, status_for
+from composer.web.objects import composition_or_404, record_or_404
+from composer.web.requests import HtmxHttpRequest
 
 
 def deploy_request(data, default_context: str = "") -> deploys.DeployRequest:
@@ -25,26 +28,10 @@ def deploy_request(data, default_context: str = "") -> deploys.DeployRequest:
     )
 
 
-def deploy_panel_context(request: HttpRequest, composition_namespace: str) -> dict:
-    """The contexts to offer (names and clusters only, never credentials) and the default namespace."""
-    try:
-        allowed = access.checker(request.user, access.Action.VIEW)
-        contexts = [c for c in cluster.list_contexts() if allowed(c.name)]
-        problem = ""
-    except cluster.ClusterError as error:
-        contexts, problem = [], error.message
-    current = next((c for c in contexts if c.is_current), contexts[0] if contexts else None)
-    return {
-        "contexts": contexts,
-        "contexts_problem": problem,
-        "default_namespace": composition_namespace or (current.namespace if current else "") or "default",
-    }
-
-
 @require_GET
 def namespaces(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The namespaces of the chosen context as <option>s, or why they cannot be listed."""
-    get_saved(request, pk)
+    composition_or_404(request, pk)
     context = request.GET.get("context", "")
     try:
         access.require(request.user, access.Action.VIEW, context)
@@ -59,7 +46,7 @@ def namespaces(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def deploy(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    saved = get_saved(request, pk)
+    saved = composition_or_404(request, pk)
     wanted = deploy_request(request.POST)
     action = request.POST.get("action", "deploy")
     try:
@@ -71,28 +58,23 @@ def deploy(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             record = deploys.deploy(saved, wanted, request.user)
         else:
             raise deploys.DeployRefused(f"unknown action {action!r}")
-    except access.Refused as error:
-        return render(request, "composer/_deploy_refused.html", {"message": str(error)}, status=403)
-    except deploys.DeployRefused as error:
-        return render(request, "composer/_deploy_refused.html", {"message": str(error)}, status=422)
+    except (access.Refused, deploys.DeployRefused) as error:
+        return render(request, "composer/_deploy_refused.html", {"message": str(error)}, status=status_for(error))
     return render(request, "composer/_deploy_result.html", {"record": record, "saved": saved, "wanted": wanted})
 
 
 def _diff(request: HtmxHttpRequest, result: deploys.DiffResult, wanted: deploys.DeployRequest) -> HttpResponse:
     if result.diffs is None:
-        return render(request, "composer/_deploy_refused.html", {"message": result.record.message}, status=422)
+        status = cluster_status(result.record.error_kind)
+        return render(request, "composer/_deploy_refused.html", {"message": result.record.message}, status=status)
     return render(request, "composer/_deploy_diff.html", {"diffs": result.diffs, "wanted": wanted})
 
 
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
-    records = DeployRecord.objects.select_related("composition")
     composition = request.GET.get("composition", "")
-    if composition.isdecimal() and len(composition) <= 18:  # beyond that no id exists (and SQLite overflows)
-        records = records.filter(composition_id=int(composition))
-    allowed = access.checker(request.user, access.Action.VIEW)
-    visible = [r for r in records[:300] if allowed(r.context, r.namespace)]
-    return render(request, "composer/deployments.html", {"records": visible})
+    page = audit.records_page(request.user, page=request.GET.get("page"), composition=composition)
+    return render(request, "composer/deployments.html", {"records": page, "page": page, "composition": composition})
 
 
 EXPORT_FIELDS = ("id", "created", "action", "outcome", "user", "context", "namespace", "composition_name",
@@ -117,25 +99,15 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = 'attachment; filename="pod-studio-deploys.csv"'
     writer = csv.writer(response)
     writer.writerow(EXPORT_FIELDS)
-    allowed = access.checker(request.user, access.Action.VIEW)
-    for record in DeployRecord.objects.order_by("created", "pk").iterator():
-        if allowed(record.context, record.namespace):
-            row = [getattr(record, "pk" if field == "id" else field) for field in EXPORT_FIELDS]
-            writer.writerow([csv_cell(value.isoformat() if hasattr(value, "isoformat") else value) for value in row])
+    for record in audit.audit_trail(request.user):
+        row = [getattr(record, "pk" if field == "id" else field) for field in EXPORT_FIELDS]
+        writer.writerow([csv_cell(value.isoformat() if hasattr(value, "isoformat") else value) for value in row])
     return response
-
-
-def visible_record(request: HttpRequest, pk: int) -> DeployRecord:
-    """The record, if this user may see its context (others get a 404: not even its existence)."""
-    record = get_object_or_404(DeployRecord, pk=pk)
-    if not access.may(request.user, access.Action.VIEW, record.context, record.namespace):
-        raise Http404("no such deploy record")
-    return record
 
 
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    record = visible_record(request, pk)
+    record = record_or_404(request, pk)
     return render(request, "composer/deployment.html", {
         "record": record,
         "yaml_html": highlight_yaml(record.manifest_yaml),
@@ -145,25 +117,24 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def redeploy(request: HttpRequest, pk: int) -> HttpResponse:
-    previous = visible_record(request, pk)
+    previous = record_or_404(request, pk)
     try:
         record = deploys.redeploy(previous, request.user, force=request.POST.get("force") == "on")
     except (deploys.DeployRefused, access.Refused) as error:
-        status = 403 if isinstance(error, access.Refused) else 422
         context = {"record": previous, "error": str(error), "yaml_html": highlight_yaml(previous.manifest_yaml)}
-        return render(request, "composer/deployment.html", context, status=status)
+        return render(request, "composer/deployment.html", context, status=status_for(error))
     return redirect(record)
 
 
 @require_http_methods(["GET", "POST"])
 def undeploy(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes every object the deploy sent."""
-    deployed = visible_record(request, pk)
+    deployed = record_or_404(request, pk)
     if request.method == "GET":
         return render(request, "composer/undeploy.html", {"record": deployed})
     try:
         record = deploys.undeploy(deployed, request.user)
     except (deploys.DeployRefused, access.Refused) as error:
-        status = 403 if isinstance(error, access.Refused) else 422
-        return render(request, "composer/undeploy.html", {"record": deployed, "error": str(error)}, status=status)
+        context = {"record": deployed, "error": str(error)}
+        return render(request, "composer/undeploy.html", context, status=status_for(error))
     return redirect(record)

@@ -1,30 +1,32 @@
 """The runtime API of a deploy (docs/runtime.md): status as JSON, logs as text, logs as SSE.
 
-Errors follow composer/views/api.py: a JSON body ``{"error": "…"}`` with a 4xx status,
+Errors follow composer/web/errors.py: a JSON body ``{"error": "…"}`` with a 4xx status,
 or 502/504 when the cluster cannot be reached or does not answer; never a 500, and never
 anything from the kubeconfig's credentials (ClusterError messages name contexts only).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 
 from composer import cluster
+from composer.api.decorators import ApiError, api_view
 from composer.cluster import logs as cluster_logs
 from composer.cluster import status as cluster_status
 from composer.cluster.status import ContainerStatus, PodStatus, StatusSnapshot
-from composer.views import runtime, streams
-from composer.views.api import STATUS_FOR_ERROR, ApiError, api_view
-from composer.views.runtime import ALL_CONTAINERS, Deployed, LogChoice
+from composer.services import runtime
+from composer.services.runtime import ALL_CONTAINERS, Deployed, LogChoice
+from composer.web import sse
+from composer.web.errors import cluster_status as status_of_kind
 
 
 def _target(request: HttpRequest, pk: int) -> Deployed:
     try:
-        return runtime.deployed(request, pk)
+        return runtime.deployed(request.user, pk)
     except runtime.NotWatchable as error:
         raise ApiError(error.status, error.message) from None
 
@@ -32,7 +34,7 @@ def _target(request: HttpRequest, pk: int) -> Deployed:
 def _cluster_failure(error: cluster.ClusterError) -> ApiError:
     if error.details.get("waiting"):
         return ApiError(409, error.message)  # not yet: the container has not started
-    return ApiError(STATUS_FOR_ERROR.get(error.kind, 502), error.message)
+    return ApiError(status_of_kind(error.kind), error.message)
 
 
 # ---------------------------------------------------------------------------
@@ -212,6 +214,46 @@ def logs_stream(request: HttpRequest, pk: int) -> HttpResponse:
         return response
 
     try:
-        return streams.text_log_stream(target, choice, pod, request, refuse)
+        return text_log_stream(target, choice, pod, request, refuse)
     except cluster.ClusterError as error:
         raise _cluster_failure(error) from None
+
+
+class TextLines:
+    """Batches for the API: ``notice`` events, then one ``lines`` event with a ``data:`` field per line
+    (tagged ``[pod/<pod>/<container>]`` in the merged view, like ``kubectl logs --prefix``)."""
+
+    def __init__(self, choice: LogChoice, pod: str) -> None:
+        self.choice, self.pod = choice, pod
+
+    def events(self, batch: cluster_logs.LogBatch) -> bytes:
+        events = [sse.sse_event("notice", text) for text in batch.notices]
+        if batch.chunks:
+            text = "\n".join(self._text(chunk) for chunk in batch.chunks)
+            events.append(sse.sse_event("lines", text, event_id=runtime.position_id(batch.positions)))
+        return b"".join(events)
+
+    def _text(self, chunk: cluster_logs.LogChunk) -> str:
+        if not self.choice.merged:
+            return chunk.block
+        prefix = f"[pod/{self.pod}/{chunk.container}] "
+        return prefix + chunk.block.replace("\n", "\n" + prefix)
+
+    def end(self) -> bytes:
+        return sse.sse_event("end", "")
+
+
+def text_log_stream(
+    target: Deployed, choice: LogChoice, pod: PodStatus, request: HttpRequest, refuse: Callable[[str], HttpResponse]
+) -> HttpResponse:
+    """The SSE twin of the text log."""
+
+    def open_stream() -> sse.EventStream:
+        # Like kubectl, ask the cluster for timestamps only when the client wants them (ids to resume need them).
+        resume_after = request.headers.get("Last-Event-ID", "")
+        follower = runtime.start_follower(target, choice, choice.containers(pod), resume_after,
+                                          timestamps=choice.timestamps)
+        events = sse.log_events(follower, TextLines(choice, pod.name), sse.heartbeat_seconds())
+        return sse.EventStream(events, [follower.close])
+
+    return sse.with_slot(request, open_stream, refuse)

@@ -11,14 +11,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from composer import access, cluster
-from composer.access import Action
+from composer import cluster
 from composer.domain.names import dns_label_problem
-from composer.domain.preview import preview
 from composer.domain.privilege import escalations
 from composer.domain.render import render
 from composer.domain.yamlio import dump_documents, load_documents
 from composer.models import DeployRecord, SavedComposition
+from composer.services import access
+from composer.services.access import Action
+from composer.services.previews import preview_of
 
 Outcome = DeployRecord.Outcome
 # What an undeploy deletes: the objects a deploy left in the cluster (whether it created or changed them).
@@ -54,6 +55,23 @@ class DiffResult:
     diffs: list[cluster.ObjectDiff] | None  # None when the diff failed: the record says why
 
 
+def targets(user, composition_namespace: str) -> dict[str, Any]:
+    """Where the deploy panel offers to deploy: the contexts the user may see (names and clusters only,
+    never credentials), why there are none if the kubeconfig cannot be read, and the default namespace."""
+    try:
+        allowed = access.checker(user, Action.VIEW)
+        contexts = [c for c in cluster.list_contexts() if allowed(c.name)]
+        problem = ""
+    except cluster.ClusterError as error:
+        contexts, problem = [], error.message
+    current = next((c for c in contexts if c.is_current), contexts[0] if contexts else None)
+    return {
+        "contexts": contexts,
+        "contexts_problem": problem,
+        "default_namespace": composition_namespace or (current.namespace if current else "") or "default",
+    }
+
+
 def manifests_for(saved: SavedComposition, namespace: str) -> list[dict[str, Any]]:
     """The rendered manifests (fresh dicts on every call), every one placed in the chosen namespace."""
     manifests = render(saved.composition())
@@ -63,7 +81,8 @@ def manifests_for(saved: SavedComposition, namespace: str) -> list[dict[str, Any
 
 
 def _require_no_errors(saved: SavedComposition) -> None:
-    blocking = [p.message for p in preview(saved.composition()).problems if p.severity == "error"]
+    """The gate of a deploy: the same problems (same Kubernetes version) the composer page shows."""
+    blocking = [p.message for p in preview_of(saved.composition()).problems if p.severity == "error"]
     if blocking:
         raise DeployRefused(f"fix {len(blocking)} error{'s' if len(blocking) > 1 else ''} first: {blocking[0]}")
 

@@ -1,112 +1,50 @@
 """The runtime page of a deploy: its Pods coming up, and every container's logs.
 
 The page renders a first snapshot itself (it works without the live stream), then
-``streams.py`` keeps the status current over SSE and follows logs. This module also holds
-what the streams and the API share: finding the deployed workload of a DeployRecord
-(``deployed``), reading the user's log choice (``LogChoice``) and turning snapshots into
-what the templates show (``status_context``, ``log_panel``).
+``streams.py`` keeps the status current over SSE and follows logs. This module turns
+snapshots into what the templates show (``status_context``, ``log_panel``); finding the
+deployed workload and the log choice are services (composer/services/runtime.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
-from composer import access, cluster, logtext
+from composer import cluster
 from composer.cluster import logs as cluster_logs
 from composer.cluster import status as cluster_status
-from composer.cluster.status import ContainerStatus, PodStatus, StatusSnapshot, Workload
-from composer.domain.yamlio import YamlError, load_documents
+from composer.cluster.status import ContainerStatus, PodStatus, StatusSnapshot
 from composer.models import DeployRecord
-
-ALL_CONTAINERS = "*"
-WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
-
-
-def setting(name: str, default: Any) -> Any:
-    """Runtime knobs (docs/runtime.md): Django settings with defaults, so tests can change them."""
-    return getattr(settings, name, default)
-
-
-def max_lines() -> int:
-    return int(setting("PODSTUDIO_LOG_MAX_LINES", 5000))
-
-
-def line_chars() -> int:
-    return int(setting("PODSTUDIO_LOG_LINE_CHARS", logtext.DEFAULT_LIMIT))
-
-
-# ---------------------------------------------------------------------------
-# The deployed workload of a DeployRecord
-# ---------------------------------------------------------------------------
-
-
-class NotWatchable(Exception):
-    """This deploy record has nothing in a cluster to watch; ``status`` is the HTTP answer."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-@dataclass(frozen=True)
-class Deployed:
-    record: DeployRecord
-    workload: Workload
-
-    @property
-    def context(self) -> str:
-        return self.record.context
-
-
-def deployed(request: HttpRequest, pk: int) -> Deployed:
-    """The record and the workload it deployed. Raises NotWatchable (404, 409).
-
-    A record in a context the user may not view is "not there" (404), as on the deploy pages."""
-    record = DeployRecord.objects.filter(pk=pk).first()
-    if record is None or not access.may(request.user, access.Action.VIEW, record.context, record.namespace):
-        raise NotWatchable(404, f"no deployment with id {pk}")
-    if record.action != DeployRecord.Action.DEPLOY:
-        what = {DeployRecord.Action.DRY_RUN: "a dry run", DeployRecord.Action.DIFF: "a diff"}.get(
-            record.action, "an undeploy")
-        raise NotWatchable(409, f"deployment {pk} is {what}: it left nothing running to watch")
-    try:
-        documents = load_documents(record.manifest_yaml)
-    except YamlError as error:
-        raise NotWatchable(409, f"the manifest of deployment {pk} cannot be read: {error}") from None
-    manifest = next((d for d in reversed(documents) if d.get("kind") in WORKLOAD_KINDS), None)
-    if manifest is None:
-        raise NotWatchable(409, f"deployment {pk} sent no Pod or Deployment")
-    try:
-        workload = Workload.from_manifest(manifest, record.namespace)
-    except cluster.ClusterError as error:
-        raise NotWatchable(409, error.message) from None
-    return Deployed(record, workload)
+from composer.presentation import logtext
+from composer.services import runtime
+from composer.services.runtime import (
+    ALL_CONTAINERS,
+    KIND_LABELS,
+    Deployed,
+    LogChoice,
+    NotWatchable,
+    choose_log,
+    line_chars,
+    max_lines,
+    take_snapshot,
+)
 
 
 def deployed_or_404(request: HttpRequest, pk: int) -> Deployed:
     try:
-        return deployed(request, pk)
+        return runtime.deployed(request.user, pk)
     except NotWatchable as error:
         raise Http404(error.message) from None
-
-
-def take_snapshot(target: Deployed, *, events: bool = True) -> StatusSnapshot:
-    """A snapshot now; when the cluster cannot be asked, an empty one that says why."""
-    try:
-        return cluster_status.pod_statuses(target.context, target.workload.namespace, target.workload, events=events)
-    except cluster.ClusterError as error:
-        return StatusSnapshot(target.workload, (), datetime.now(UTC), problem=error)
 
 
 # ---------------------------------------------------------------------------
@@ -135,13 +73,6 @@ def container_look(container: ContainerStatus) -> tuple[str, str]:
     if container.state == cluster_status.WAITING:
         return _ICONS["waiting"]
     return _ICONS["unknown"]
-
-
-KIND_LABELS = {
-    cluster_status.INIT: "init",
-    cluster_status.NATIVE_SIDECAR: "native sidecar",
-    cluster_status.CONTAINER: "",
-}
 
 
 def age(moment: datetime | None, now: datetime) -> str:
@@ -248,80 +179,6 @@ def status_context(target: Deployed, snapshot: StatusSnapshot) -> dict[str, Any]
 # ---------------------------------------------------------------------------
 # The log panel
 # ---------------------------------------------------------------------------
-
-
-def query_flag(query: Any, name: str) -> bool:
-    return str(query.get(name, "")).lower() in ("1", "true", "on", "yes")
-
-
-@dataclass(frozen=True)
-class LogChoice:
-    """Which log the user wants, checked against the Pods that exist."""
-
-    pod: str
-    container: str  # a container name, or ALL_CONTAINERS for the merged view
-    previous: bool = False
-    tail: int | None = cluster_logs.DEFAULT_TAIL
-    follow: bool = False
-    timestamps: bool = False
-
-    @property
-    def merged(self) -> bool:
-        return self.container == ALL_CONTAINERS
-
-    def containers(self, pod: PodStatus) -> list[str]:
-        return [c.name for c in pod.all_containers] if self.merged else [self.container]
-
-    def query(self, **changes: Any) -> str:
-        choice = replace(self, **changes)
-        params = {"pod": choice.pod, "container": choice.container}
-        if choice.tail is not None:
-            params["tail"] = str(choice.tail)
-        params.update({name: "1" for name in ("previous", "follow", "timestamps") if getattr(choice, name)})
-        return urlencode(params)
-
-
-def parse_tail(value: Any, *, default: int | None, most: int | None) -> int | None:
-    """A tail length: a positive number (at most ``most``), ``all`` for everything, else ``default``."""
-    text = str(value or "").strip().lower()
-    if text == "all":
-        return most
-    try:
-        number = int(text)
-    except ValueError:
-        return default
-    number = max(number, 1)
-    return min(number, most) if most else number
-
-
-def choose_log(query: Any, snapshot: StatusSnapshot, *, tail_limit: int | None) -> LogChoice | None:
-    """The log to show: the requested one when it exists, else the one that matters most now."""
-    pod = snapshot.pod(query.get("pod", "")) or (snapshot.pods[0] if snapshot.pods else None)
-    if pod is None:
-        return None
-    requested = query.get("container", "")
-    chosen = pod.container(requested) if requested != ALL_CONTAINERS else None
-    if chosen is None and requested != ALL_CONTAINERS:
-        chosen = pod.default_container()
-    name = ALL_CONTAINERS if requested == ALL_CONTAINERS else (chosen.name if chosen else "")
-    previous = query_flag(query, "previous") and chosen is not None and chosen.restarts > 0
-    explicit_follow = "follow" in query or "tail" in query  # the form was used: respect its checkbox
-    follow = query_flag(query, "follow") if explicit_follow else _worth_following(chosen)
-    return LogChoice(
-        pod.name,
-        name,
-        previous=previous,
-        tail=parse_tail(query.get("tail"), default=cluster_logs.DEFAULT_TAIL, most=tail_limit),
-        follow=follow and not previous,
-        timestamps=query_flag(query, "timestamps"),
-    )
-
-
-def _worth_following(container: ContainerStatus | None) -> bool:
-    """Follow by default what is running or about to start; a finished or failing one's log is complete."""
-    if container is None or container.failing:
-        return False
-    return container.state in (cluster_status.RUNNING, cluster_status.WAITING)
 
 
 @dataclass

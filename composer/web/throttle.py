@@ -4,7 +4,7 @@
   the client address; each is locked on its own once it has PODSTUDIO_LOGIN_FAILURE_LIMIT failures,
   until PODSTUDIO_LOGIN_COOLOFF_MINUTES after the latest one. Counts live in the database (axes'
   database handler), so every server process sees the same ones.
-- A failed API token (composer.access.ApiTokenMiddleware) names no user: it counts against the
+- A failed API token (composer.services.access.ApiTokenMiddleware) names no user: it counts against the
   client address only.
 - A successful login clears the failures of that user name from that address, and nothing else.
 - A locked-out attempt is answered 429 with a Retry-After: the login page saying how long to wait,

@@ -3,7 +3,7 @@
 Pure Python (neither Django nor Kubernetes): `pod_picture(rendering)` turns a
 `composer.domain.render.Rendering` into positioned boxes, pills, tags, lines and
 labels (all integer coordinates), plus a plain-text description for screen readers.
-`composer.picture_svg.render_svg` only draws what this module computes.
+`composer.presentation.picture.svg.render_svg` only draws what this module computes.
 
 Top to bottom:
 

@@ -1,6 +1,6 @@
 """The picture of the Pod as SVG markup: `render_svg(pod_picture(rendering))`.
 
-Pure Python (neither Django nor Kubernetes), like `composer.picture`, whose layout it only
+Pure Python (neither Django nor Kubernetes), like `composer.presentation.picture.layout`, whose layout it only
 draws: every coordinate comes from there, styles are in static/css/picture.css. Replaces the
 Django template that used to draw it (too slow for an edit's budget); the view marks the
 result safe and `templates/composer/_pod_picture.html` outputs it as is.
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from html import escape
 
-from composer.picture import (
+from composer.presentation.picture.layout import (
     STEP_R,
     Area,
     Arrow,

@@ -12,7 +12,6 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from composer import forms
 from composer.domain import edits
 from composer.domain.model import Composition
 from composer.domain.patterns import get_pattern
@@ -20,8 +19,10 @@ from composer.domain.patterns.base import ParamKind, Pattern
 from composer.domain.render import build
 from composer.domain.yamlio import YamlError, load_documents
 from composer.models import SavedComposition
-from composer.views.htmx import HtmxHttpRequest
-from composer.views.workspace import get_saved, helper_cards, render_after_field_edit, render_workspace
+from composer.web.compositions import fields as form_fields
+from composer.web.compositions.workspace import helper_cards, render_after_field_edit, render_workspace
+from composer.web.objects import composition_or_404
+from composer.web.requests import HtmxHttpRequest
 
 APP_FIELDS = ["name", "image", "command", "args", "env", "ports", "volume_mounts"]
 POD_FIELDS = [
@@ -32,7 +33,7 @@ POD_FIELDS = [
 
 def _edit_failed(request: HtmxHttpRequest, saved: SavedComposition, error: edits.EditError) -> HttpResponse:
     response = render_workspace(request, saved, notice=_message(error), notice_is_error=True)
-    response.status_code = 422
+    response.status_code = 400  # composer/web/errors.py: bad input, as the API answers it
     return response
 
 
@@ -43,7 +44,7 @@ def _message(error: edits.EditError) -> str:
 
 @require_POST
 def add_helper(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    saved = get_saved(request, pk)
+    saved = composition_or_404(request, pk)
     composition = saved.composition()
     position = request.POST.get("position", "")
     try:
@@ -59,7 +60,7 @@ def add_helper(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def remove_helper(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
-    saved = get_saved(request, pk)
+    saved = composition_or_404(request, pk)
     composition = saved.composition()
     before = saved.revision
     try:
@@ -75,7 +76,7 @@ def remove_helper(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResp
 @require_POST
 def move_helper(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
     """Moves a helper one step earlier or later in the run order (the keyboard alternative to dragging)."""
-    saved = get_saved(request, pk)
+    saved = composition_or_404(request, pk)
     composition = saved.composition()
     try:
         helper = edits.find_helper(composition, helper_id)
@@ -109,7 +110,7 @@ def _sequence_aware_order(composition: Composition, helper_id: str, direction: s
 @require_POST
 def reorder_helpers(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The init sequence after a drag: the listed helpers take the places the sequence had."""
-    saved = get_saved(request, pk)
+    saved = composition_or_404(request, pk)
     composition = saved.composition()
     dragged = request.POST.getlist("order")
     current = [h.id for h in composition.helpers]
@@ -125,7 +126,7 @@ def reorder_helpers(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def native_sidecar(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
-    saved = get_saved(request, pk)
+    saved = composition_or_404(request, pk)
     composition = saved.composition()
     native = request.POST.get("native_sidecar") == "on"
     try:
@@ -158,7 +159,7 @@ def _params_from_post(pattern: Pattern, post) -> tuple[dict, dict[str, str]]:
 
 @require_POST
 def helper_params(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
-    saved = get_saved(request, pk)
+    saved = composition_or_404(request, pk)
     composition = saved.composition()
     try:
         helper = edits.find_helper(composition, helper_id)
@@ -176,17 +177,17 @@ def helper_params(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResp
         saved.record(composition, f"edited {pattern.title}")
     response = render_after_field_edit(request, saved, f"helper-{helper_id}", fields, errors)
     if errors:
-        response.status_code = 422
+        response.status_code = 400
     return response
 
 
 def _form_edit(request: HtmxHttpRequest, pk: int, apply_form, form_id: str, fields: list[str], message: str):
-    saved = get_saved(request, pk)
+    saved = composition_or_404(request, pk)
     try:
         composition = apply_form(saved.composition(), request.POST)
-    except forms.FormErrors as error:
+    except form_fields.FormErrors as error:
         response = render_after_field_edit(request, saved, form_id, fields, error.errors)
-        response.status_code = 422
+        response.status_code = 400
         return response
     saved.record(composition, message)
     return render_after_field_edit(request, saved, form_id, fields, {})
@@ -194,18 +195,18 @@ def _form_edit(request: HtmxHttpRequest, pk: int, apply_form, form_id: str, fiel
 
 @require_POST
 def app_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    return _form_edit(request, pk, forms.apply_app_form, "app", APP_FIELDS, "edited the app container")
+    return _form_edit(request, pk, form_fields.apply_app_form, "app", APP_FIELDS, "edited the app container")
 
 
 @require_POST
 def pod_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    return _form_edit(request, pk, forms.apply_pod_form, "pod", POD_FIELDS, "edited the Pod settings")
+    return _form_edit(request, pk, form_fields.apply_pod_form, "pod", POD_FIELDS, "edited the Pod settings")
 
 
 @require_POST
 def restore(request: HtmxHttpRequest, pk: int, number: int) -> HttpResponse:
     """Undo and history restore: the chosen revision becomes the newest one."""
-    saved = get_saved(request, pk)
+    saved = composition_or_404(request, pk)
     if not saved.revisions.filter(number=number).exists():
         return _edit_failed(request, saved, edits.EditError(f"revision {number} is no longer kept"))
     saved.restore(number)
