@@ -65,8 +65,8 @@ def bench_preview(sizes=(2, 10, 30), runs=300) -> list[str]:
     import yaml
 
     from composer.domain.preview import preview
-    from composer.highlight import highlight_yaml
     from composer.models import SavedComposition
+    from composer.presentation.highlight import highlight_yaml
 
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     rows = []
@@ -127,7 +127,9 @@ def main() -> None:
     edit_rows, page = bench_edit()
     asset_rows = asset_bytes(page)
     from bench import runtime as runtime_bench
+    from bench import schema_validators
 
+    schema_section = schema_validators.run()
     runtime_section = runtime_bench.run()
     text = f"""# Performance
 
@@ -165,7 +167,7 @@ no framework.
 |---|---|
 {chr(10).join(asset_rows)}
 """
-    text += "\n" + runtime_section
+    text += "\n" + runtime_section + "\n" + schema_section
     RESULTS.write_text(text)
     print(text)
 

@@ -45,24 +45,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def __getattr__(name: str):
-    """``urlpatterns`` for the child server: the project's URLs plus the runtime URLs (issue #5)
-    when composer/urls.py does not include them yet. Lazy: Django must be set up first."""
-    if name != "urlpatterns":
-        raise AttributeError(name)
-    from django.urls import URLResolver, include, path
-
-    import composer.urls
-    import composer.urls_runtime
-    import podstudio.urls
-
-    present = {getattr(p, "name", None) for p in composer.urls.urlpatterns}
-    extra = [p for p in composer.urls_runtime.urlpatterns if p.name not in present]
-    combined = path("", include((composer.urls.urlpatterns + extra, "composer")))
-    return [combined if isinstance(p, URLResolver) and p.namespace == "composer" else p
-            for p in podstudio.urls.urlpatterns]
-
-
 # The child process: Django's threaded WSGI server with static files, on the given port.
 SERVER_SCRIPT = """
 import logging
@@ -72,7 +54,6 @@ import django
 from django.conf import settings
 
 django.setup()
-settings.ROOT_URLCONF = "bench.runtime"
 logging.getLogger("django.server").setLevel(logging.WARNING)  # no access log
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.servers.basehttp import get_internal_wsgi_application, run

@@ -6,4 +6,4 @@ class ComposerConfig(AppConfig):
     verbose_name = "Pod Studio composer"
 
     def ready(self) -> None:
-        from composer.web import throttle  # noqa: F401  (connects its user_logged_in receiver)
+        from composer.http import throttle  # noqa: F401  (connects its user_logged_in receiver)

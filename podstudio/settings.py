@@ -59,19 +59,19 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: a request for a host name that is not ours gets a short plain 400 before anything
     # else asks for the host (Django's own DisallowedHost page is the debug page when DEBUG is on).
-    "composer.web.middleware.hosts.RefuseForeignHostMiddleware",
+    "composer.http.middleware.hosts.RefuseForeignHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "composer.web.middleware.streaming.AsyncStreamingMiddleware",
+    "composer.http.middleware.streaming.AsyncStreamingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Turns a locked-out login or API token attempt into the 429 of composer.web.throttle; it must
+    # Turns a locked-out login or API token attempt into the 429 of composer.http.throttle; it must
     # wrap ApiTokenMiddleware, which reports failed tokens to axes.
     "axes.middleware.AxesMiddleware",
-    "composer.web.middleware.auth.ApiTokenMiddleware",
-    "composer.web.middleware.auth.TeamLoginRequiredMiddleware",
+    "composer.http.middleware.auth.ApiTokenMiddleware",
+    "composer.http.middleware.auth.TeamLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -156,13 +156,13 @@ AXES_ENABLED = True
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("PODSTUDIO_LOGIN_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("PODSTUDIO_LOGIN_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = "composer.web.throttle.lockout_parameters"
-AXES_CLIENT_IP_CALLABLE = "composer.web.throttle.client_address"
-AXES_LOCKOUT_CALLABLE = "composer.web.throttle.lockout_response"
+AXES_LOCKOUT_PARAMETERS = "composer.http.throttle.lockout_parameters"
+AXES_CLIENT_IP_CALLABLE = "composer.http.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "composer.http.throttle.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # attempts while locked out are refused, not counted
 AXES_VERBOSE = False  # no banner on every manage.py command; lockouts are still logged (warnings)
-# A successful login clears that user name's failures from that address only (composer.web.throttle):
+# A successful login clears that user name's failures from that address only (composer.http.throttle):
 # axes' own reset would clear every failure of the address, so logging in to one's own account
 # would reset the count of someone guessing another person's password from the same address.
 AXES_RESET_ON_SUCCESS = False

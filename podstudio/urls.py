@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import urls as auth_urls
 from django.urls import include, path
 
-handler404 = "composer.web.errors.not_found"
+handler404 = "composer.http.errors.not_found"
 
 # Log in, log out, change password; the password-reset pages only when e-mail is configured
 # (PODSTUDIO_EMAIL_HOST): without it they would offer to mail links that can never be sent.

@@ -7,6 +7,7 @@ from hypothesis import settings
 pytest_plugins = [
     "tests.support.apiserver_fixtures",
     "tests.support.browser",
+    "tests.support.streams",
     "tests.support.users",
 ]
 

@@ -1,7 +1,7 @@
 """What every API view shares: allowed methods, JSON bodies read strictly, and one error shape.
 
 Every error is a 4xx JSON body `{"error": …, "errors": {field: message}}` with the status of
-composer/web/errors.py, the same as the pages give for the same refusal; nothing is saved on failure.
+composer/http/errors.py, the same as the pages give for the same refusal; nothing is saved on failure.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from composer.domain import edits
 from composer.domain.model import CompositionError
+from composer.http.errors import status_for
 from composer.services.imports import ImportRefused
-from composer.web.errors import status_for
 
 JSON_TYPES = ("application/json",)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")

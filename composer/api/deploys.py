@@ -8,9 +8,9 @@ from django.http import HttpRequest, JsonResponse
 
 from composer import cluster
 from composer.api.decorators import ApiError, api_view, json_object
+from composer.http.errors import cluster_status
 from composer.models import DeployRecord
 from composer.services import access, deploys, history
-from composer.web.errors import cluster_status
 
 
 def _context_json(context: cluster.ContextInfo) -> dict[str, Any]:

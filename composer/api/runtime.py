@@ -1,6 +1,6 @@
 """The runtime API of a deploy (docs/runtime.md): status as JSON, logs as text, logs as SSE.
 
-Errors follow composer/web/errors.py: a JSON body ``{"error": "…"}`` with a 4xx status,
+Errors follow composer/http/errors.py: a JSON body ``{"error": "…"}`` with a 4xx status,
 or 502/504 when the cluster cannot be reached or does not answer; never a 500, and never
 anything from the kubeconfig's credentials (ClusterError messages name contexts only).
 """
@@ -16,12 +16,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from composer import cluster
 from composer.api.decorators import ApiError, api_view
 from composer.cluster import logs as cluster_logs
-from composer.cluster import status as cluster_status
-from composer.cluster.status import ContainerStatus, PodStatus, StatusSnapshot
+from composer.cluster.feed import StatusSnapshot, pod_statuses
+from composer.cluster.logfollow import LogBatch
+from composer.cluster.pods import ContainerStatus, PodStatus
+from composer.http import sse
+from composer.http.errors import cluster_status as status_of_kind
 from composer.services import runtime
 from composer.services.runtime import ALL_CONTAINERS, Deployed, LogChoice
-from composer.web import sse
-from composer.web.errors import cluster_status as status_of_kind
 
 
 def _target(request: HttpRequest, pk: int) -> Deployed:
@@ -86,7 +87,7 @@ def snapshot_json(target: Deployed, snapshot: StatusSnapshot) -> dict[str, Any]:
 def status(request: HttpRequest, pk: int) -> JsonResponse:
     target = _target(request, pk)
     try:
-        snapshot = cluster_status.pod_statuses(target.context, target.workload.namespace, target.workload)
+        snapshot = pod_statuses(target.context, target.workload.namespace, target.workload)
     except cluster.ClusterError as error:
         raise _cluster_failure(error) from None
     return JsonResponse(snapshot_json(target, snapshot))
@@ -226,7 +227,7 @@ class TextLines:
     def __init__(self, choice: LogChoice, pod: str) -> None:
         self.choice, self.pod = choice, pod
 
-    def events(self, batch: cluster_logs.LogBatch) -> bytes:
+    def events(self, batch: LogBatch) -> bytes:
         events = [sse.sse_event("notice", text) for text in batch.notices]
         if batch.chunks:
             text = "\n".join(self._text(chunk) for chunk in batch.chunks)

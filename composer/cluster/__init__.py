@@ -7,6 +7,15 @@ Public API (see the modules for details):
 - apply: ``apply_manifests(...)``, ``diff_manifests(...)``, ``delete_objects(...)``,
   ``recreate_pod(...)``, with ``ObjectResult`` / ``ObjectDiff`` / ``ObjectRef`` and ``FIELD_MANAGER``;
 - errors: every failure is a ``ClusterError`` (``kind``, ``status``, ``message``, ``details``).
+
+What a deploy left running (imported from their modules, not from here):
+
+- pods: ``PodStatus`` / ``ContainerStatus`` parsed from Pod objects (``parse_pod``), ``diagnose``;
+- feed: ``Workload``, ``pod_statuses(...)`` (one ``StatusSnapshot``), ``StatusFeed`` (kept current);
+- watch: ``Watch`` (list, then watch, resumable) and its ``WatchSettings``;
+- logs: ``fetch``, ``fetch_merged``, ``merged_log``, ``raw_log``; logfollow: ``follow(...)``,
+  ``LogFollower`` and its ``FollowSettings``;
+- streams: ``open_stream`` / ``read_lines`` / ``shut``, the streamed requests under watch and logs.
 """
 
 from composer.cluster.apply import (

@@ -1,4 +1,4 @@
-"""Container logs: tail, previous instance, raw download, a merged view, and follow in batches.
+"""Container logs: tail, previous instance, raw download and a merged view (following: logfollow.py).
 
 Lines are requested with ``timestamps=true`` unless a caller says otherwise: the timestamp
 orders the merged view of several containers, lets a reconnecting follower resume exactly
@@ -6,28 +6,17 @@ after the last line it delivered (``since``), and lets the page show or hide it 
 asking again. ``raw_log`` relays the bytes untouched (what the user asked for, e.g. a
 download).
 
-``LogFollower`` follows one or more containers of a Pod, one daemon thread per container
-reading its stream into a bounded queue (a slow reader slows the cluster's stream down
-instead of filling memory); ``next_batch`` hands out many lines at once, at most
-``batch_lines`` and waiting at most ``batch_wait`` seconds for more after the first.
-A lost connection is retried from the last delivered line; a container that has not
-started yet is waited for; ``close()`` stops everything from any thread.
-
-Followed lines travel as ``LogChunk``s: the lines of one network read, decoded once and kept
-as one string that renderers treat as a whole (one escape, one substitution) instead of
-line by line, because a busy container writes hundreds of thousands of lines a second.
+Lines travel as ``LogChunk``s: the lines of one network read, decoded once and kept as one
+string that renderers treat as a whole (one escape, one substitution) instead of line by
+line, because a busy container writes hundreds of thousands of lines a second.
 """
 
 from __future__ import annotations
 
 import heapq
-import queue
-import threading
-import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any, NamedTuple
 
@@ -36,13 +25,9 @@ import urllib3
 from composer.cluster.contexts import Connection, connect
 from composer.cluster.errors import ClusterError
 from composer.cluster.paths import segment
-from composer.cluster.status import open_stream, shut
+from composer.cluster.streams import open_stream, shut
 
 DEFAULT_TAIL = 500
-# A followed container may stay quiet for hours; after this long without a byte we reconnect
-# (from the last line), which also notices a cluster that went away without closing the stream.
-QUIET_RECONNECT_SECONDS = 300.0
-WAIT_FOR_START_SECONDS = 2.0
 READ_SIZE = 256 * 1024
 
 
@@ -162,25 +147,6 @@ def to_chunk(container: str, raw: bytes, *, timestamps: bool) -> LogChunk:
     plain = len(raw.translate(None, _CONTROL_BYTES)) == len(raw)
     # A server that was asked for timestamps but did not add them (a proxy?) still gets its lines shown.
     return LogChunk(container, text, stamped=timestamps and text[:4].isdigit(), plain=plain)
-
-
-def now_stamp() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-class _SinceFilter:
-    """Drops lines at or before a timestamp (the server only filters by whole seconds)."""
-
-    def __init__(self, since: str) -> None:
-        self.key = timestamp_key(since) if since else ""
-
-    def after(self, chunk: LogChunk) -> LogChunk | None:
-        if not self.key:
-            return chunk
-        kept = chunk.after(self.key)
-        if kept is not None:
-            self.key = ""  # lines come in order: once past it, everything is new
-        return kept
 
 
 # ---------------------------------------------------------------------------
@@ -314,227 +280,3 @@ def fetch_merged(
         return list(deque(merged.lines, maxlen=keep)), merged.notes
     finally:
         merged.close()
-
-
-# ---------------------------------------------------------------------------
-# Follow
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class LogBatch:
-    chunks: list[LogChunk] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)  # in words: lost connection, reconnected, waiting …
-    ended: list[str] = field(default_factory=list)  # containers whose stream ended (the container stopped)
-    finished: bool = False  # every followed stream has ended: nothing more will come
-    positions: dict[str, str] = field(default_factory=dict)  # container -> last timestamp delivered
-    line_count: int = 0
-
-    @property
-    def lines(self) -> list[LogLine]:
-        return [line for chunk in self.chunks for line in chunk.lines()]
-
-
-class _Item(NamedTuple):
-    kind: str  # lines, notice, ended
-    container: str
-    payload: Any
-
-
-class LogFollower:
-    """Follows the logs of ``containers`` of one Pod; see the module docstring."""
-
-    def __init__(
-        self,
-        context: str | None,
-        namespace: str,
-        pod: str,
-        containers: Sequence[str],
-        *,
-        tail: int | None = DEFAULT_TAIL,
-        since: dict[str, str] | None = None,
-        timestamps: bool = True,
-        batch_lines: int = 1000,
-        batch_wait: float = 0.05,
-        queue_size: int = 8,  # chunks (up to READ_SIZE each) waiting for a slow reader, per follower
-        backoff_max: float = 10.0,
-    ) -> None:
-        if not containers:
-            raise ValueError("follow at least one container")
-        self.connection = connect(context)
-        self.namespace = namespace
-        self.pod = pod
-        self.containers = list(containers)
-        self.tail = tail
-        # Without timestamps a reconnect resumes from our clock's time of the last read, to the second.
-        self.timestamps = timestamps
-        self.batch_lines = batch_lines
-        self.batch_wait = batch_wait
-        self.backoff_max = backoff_max
-        self.positions = dict(since or {})  # container -> timestamp of the last line handed out
-        self._read_up_to = dict(self.positions)  # the same for lines read (each pump thread writes its own key)
-        self._queue: queue.Queue[_Item] = queue.Queue(maxsize=queue_size)
-        self._stop = threading.Event()
-        self._responses: dict[str, urllib3.BaseHTTPResponse] = {}
-        self._lock = threading.Lock()
-        self._running = set(self.containers)
-        self._threads = [
-            threading.Thread(target=self._pump, args=(name,), name=f"logs-{pod}-{name}", daemon=True)
-            for name in self.containers
-        ]
-
-    # -- consumer side -----------------------------------------------------------
-
-    def start(self) -> LogFollower:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    @property
-    def closed(self) -> bool:
-        return self._stop.is_set()
-
-    @property
-    def finished(self) -> bool:
-        return not self._running and self._queue.empty()
-
-    def next_batch(self, timeout: float) -> LogBatch | None:
-        """The lines (and notices) that arrived; None when nothing came within ``timeout`` seconds."""
-        if self.finished:
-            return LogBatch(finished=True, positions=dict(self.positions))
-        try:
-            first = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        batch = LogBatch()
-        self._add(batch, first)
-        deadline = time.monotonic() + self.batch_wait
-        while batch.line_count < self.batch_lines:
-            remaining = deadline - time.monotonic()
-            try:
-                item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
-            except queue.Empty:
-                break
-            self._add(batch, item)
-        batch.finished = self.finished
-        batch.positions = dict(self.positions)
-        return batch
-
-    def _add(self, batch: LogBatch, item: _Item) -> None:
-        if item.kind == "lines":
-            batch.chunks.append(item.payload)
-            batch.line_count += item.payload.count
-            if stamp := item.payload.last_stamp:
-                self.positions[item.container] = stamp
-        elif item.kind == "notice":
-            batch.notices.append(item.payload)
-        else:
-            batch.ended.append(item.container)
-            self._running.discard(item.container)
-
-    def close(self) -> None:
-        self._stop.set()
-        with self._lock:
-            responses = list(self._responses.values())
-            self._responses.clear()
-        for response in responses:
-            shut(response)
-
-    # -- one thread per container ------------------------------------------------
-
-    def _put(self, item: _Item) -> bool:
-        """Queue an item, waiting while the queue is full (back-pressure); False once closed."""
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.25)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _pump(self, container: str) -> None:
-        backoff, recovered_notice = 0.5, ""  # what to say once a stream opens again after a problem
-        first = LogRequest(self.pod, container, tail=self.tail, follow=True, timestamps=self.timestamps,
-                           since=self.positions.get(container, ""))
-        request = first
-        while not self._stop.is_set():
-            try:
-                response = self._open(request)
-                if recovered_notice:
-                    self._put(_Item("notice", container, recovered_notice))
-                    recovered_notice, backoff = "", 0.5
-                self._relay(container, response, _SinceFilter(request.since))
-                self._put(_Item("ended", container, None))  # the server ended the stream: the container stopped
-                return
-            except ClusterError as error:
-                if self._stop.is_set():
-                    return
-                error = explain(error, request)
-                pause = self._pause_after(container, error, already_said=bool(recovered_notice), backoff=backoff)
-                if pause is None:
-                    return
-                if error.details.get("waiting"):
-                    recovered_notice = f"Container '{container}' started."
-                elif error.kind != "timeout":
-                    recovered_notice = f"Reconnected to the log of '{container}'."
-                self._stop.wait(pause)
-                backoff = min(backoff * 2, self.backoff_max)
-            except Exception:
-                if self._stop.is_set():  # close() cut the connection under the read
-                    return
-                raise
-            # Go on after the last line read, not from the tail again.
-            resume_at = self._read_up_to.get(container, "")
-            request = replace(first, tail=None if resume_at else first.tail, since=resume_at)
-
-    def _pause_after(self, container: str, error: ClusterError, *, already_said: bool, backoff: float) -> float | None:
-        """How long to wait before trying again (telling the reader why), or None to give up."""
-        if error.kind == "timeout":  # quiet for QUIET_RECONNECT_SECONDS: reconnect at once, say nothing
-            return 0.0
-        if error.details.get("waiting"):
-            if not already_said:
-                self._put(_Item("notice", container, f"{error.message} Waiting for it to start…"))
-            return WAIT_FOR_START_SECONDS
-        if error.kind in ("unreachable", "server", "rate_limited"):
-            self._put(_Item("notice", container, f"{error.message} Reconnecting…"))
-            return backoff
-        self._put(_Item("notice", container, error.message))
-        self._put(_Item("ended", container, None))
-        return None
-
-    def _open(self, request: LogRequest) -> urllib3.BaseHTTPResponse:
-        response = open_stream(
-            self.connection, log_path(self.namespace, self.pod), request.query(), read_timeout=QUIET_RECONNECT_SECONDS
-        )
-        with self._lock:
-            if self._stop.is_set():
-                shut(response)
-                raise ClusterError("unreachable", "The log stream was closed.")
-            self._responses[request.container] = response
-        return response
-
-    def _relay(self, container: str, response: urllib3.BaseHTTPResponse, since: _SinceFilter) -> None:
-        try:
-            with self.connection.translated_errors():
-                for block in read_blocks(response):
-                    chunk = since.after(to_chunk(container, block, timestamps=self.timestamps))
-                    if chunk is None:
-                        continue
-                    self._read_up_to[container] = chunk.last_stamp or now_stamp()  # a reconnect goes on from here
-                    if not self._put(_Item("lines", container, chunk)):
-                        return
-        finally:
-            with self._lock:
-                self._responses.pop(container, None)
-            shut(response)
-
-
-def follow(
-    context: str | None,
-    namespace: str,
-    pod: str,
-    containers: Iterable[str],
-    **options: Any,
-) -> LogFollower:
-    """A started LogFollower (see its docstring); close it when done."""
-    return LogFollower(context, namespace, pod, list(containers), **options).start()

@@ -16,12 +16,13 @@ from urllib.parse import urlencode
 from django.conf import settings
 
 from composer import cluster
+from composer.cluster import logfollow
 from composer.cluster import logs as cluster_logs
-from composer.cluster import status as cluster_status
-from composer.cluster.status import ContainerStatus, PodStatus, StatusSnapshot, Workload
+from composer.cluster import pods as cluster_pods
+from composer.cluster.feed import StatusSnapshot, Workload, pod_statuses
+from composer.cluster.pods import ContainerStatus, PodStatus
 from composer.domain.yamlio import YamlError, load_documents
 from composer.models import DeployRecord
-from composer.presentation import logtext
 from composer.services import access
 
 ALL_CONTAINERS = "*"
@@ -30,17 +31,12 @@ ALL_CONTAINERS = "*"
 WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 
 
-def setting(name: str, default: Any) -> Any:
-    """Runtime knobs (docs/runtime.md): Django settings with defaults, so tests can change them."""
-    return getattr(settings, name, default)
-
-
 def max_lines() -> int:
-    return int(setting("PODSTUDIO_LOG_MAX_LINES", 5000))
+    return settings.PODSTUDIO_LOG_MAX_LINES
 
 
 def line_chars() -> int:
-    return int(setting("PODSTUDIO_LOG_LINE_CHARS", logtext.DEFAULT_LIMIT))
+    return settings.PODSTUDIO_LOG_LINE_CHARS
 
 
 class NotWatchable(Exception):
@@ -90,7 +86,7 @@ def deployed(user, pk: int) -> Deployed:
 def take_snapshot(target: Deployed, *, events: bool = True) -> StatusSnapshot:
     """A snapshot now; when the cluster cannot be asked, an empty one that says why."""
     try:
-        return cluster_status.pod_statuses(target.context, target.workload.namespace, target.workload, events=events)
+        return pod_statuses(target.context, target.workload.namespace, target.workload, events=events)
     except cluster.ClusterError as error:
         return StatusSnapshot(target.workload, (), datetime.now(UTC), problem=error)
 
@@ -166,7 +162,7 @@ def _worth_following(container: ContainerStatus | None) -> bool:
     """Follow by default what is running or about to start; a finished or failing one's log is complete."""
     if container is None or container.failing:
         return False
-    return container.state in (cluster_status.RUNNING, cluster_status.WAITING)
+    return container.state in (cluster_pods.RUNNING, cluster_pods.WAITING)
 
 
 def parse_positions(last_event_id: str) -> dict[str, str]:
@@ -185,17 +181,17 @@ def position_id(positions: dict[str, str]) -> str:
 
 def start_follower(
     target: Deployed, choice: LogChoice, containers: list[str], last_event_id: str, *, timestamps: bool = True
-) -> cluster_logs.LogFollower:
+) -> logfollow.LogFollower:
     """A follower for the chosen containers, resuming after the client's Last-Event-ID if any."""
     since = parse_positions(last_event_id)
-    return cluster_logs.follow(
+    return logfollow.follow(
         target.context, target.workload.namespace, choice.pod, containers, tail=choice.tail, since=since,
         timestamps=timestamps,
     )
 
 
 KIND_LABELS = {
-    cluster_status.INIT: "init",
-    cluster_status.NATIVE_SIDECAR: "native sidecar",
-    cluster_status.CONTAINER: "",
+    cluster_pods.INIT: "init",
+    cluster_pods.NATIVE_SIDECAR: "native sidecar",
+    cluster_pods.CONTAINER: "",
 }

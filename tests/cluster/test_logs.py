@@ -7,23 +7,23 @@ import time
 
 import pytest
 
-from composer.cluster import logs
+from composer.cluster import logfollow, logs
 from composer.cluster.errors import ClusterError
 from composer.cluster.logs import LogRequest, timestamp_key
 from tests.support.runtime import pod_manifest
 
 
 @pytest.fixture
-def server(standin_target):
-    standin_target.server.put_object(pod_manifest("web", init=("migrate",), sidecars=("log-shipper",)))
-    return standin_target.server
+def web_pod(server):
+    """Pod "web" on the stand-in: init container "migrate", native sidecar "log-shipper", "app"."""
+    server.put_object(pod_manifest("web", init=("migrate",), sidecars=("log-shipper",)))
 
 
 def texts(lines):
     return [line.text for line in lines]
 
 
-def test_tail_of_an_init_container_with_timestamps(server):
+def test_tail_of_an_init_container_with_timestamps(server, web_pod):
     server.add_log("default", "web", "migrate", *[f"step {n}" for n in range(10)])
     lines = logs.fetch("stand-in", "default", LogRequest("web", "migrate", tail=3))
     assert texts(lines) == ["step 7", "step 8", "step 9"]
@@ -32,7 +32,7 @@ def test_tail_of_an_init_container_with_timestamps(server):
     assert (sent.param("container"), sent.param("tailLines"), sent.param("timestamps")) == ("migrate", "3", "true")
 
 
-def test_previous_instance_and_its_absence(server):
+def test_previous_instance_and_its_absence(server, web_pod):
     server.add_log("default", "web", "app", "second run")
     server.add_log("default", "web", "app", "first run crashed", previous=True)
     assert texts(logs.fetch("stand-in", "default", LogRequest("web", "app", previous=True))) == ["first run crashed"]
@@ -41,7 +41,7 @@ def test_previous_instance_and_its_absence(server):
     assert missing.value.message == "Container 'migrate' has no previous instance: it has not restarted."
 
 
-def test_unknown_container_and_missing_pod_are_explained(server):
+def test_unknown_container_and_missing_pod_are_explained(server, web_pod):
     with pytest.raises(ClusterError, match="Pod 'web' has no container 'nope'"):
         logs.fetch("stand-in", "default", LogRequest("web", "nope"))
     with pytest.raises(ClusterError) as gone:
@@ -49,7 +49,7 @@ def test_unknown_container_and_missing_pod_are_explained(server):
     assert gone.value.kind == "not_found"
 
 
-def test_raw_log_relays_the_bytes_as_sent(server):
+def test_raw_log_relays_the_bytes_as_sent(server, web_pod):
     server.add_log("default", "web", "app", "plain \x1b[1mbold\x1b[0m", "<b>as is</b>")
     raw = logs.raw_log("stand-in", "default", LogRequest("web", "app", tail=None, timestamps=False))
     try:
@@ -58,7 +58,7 @@ def test_raw_log_relays_the_bytes_as_sent(server):
         raw.close()
 
 
-def test_merged_view_orders_every_container_by_time(server):
+def test_merged_view_orders_every_container_by_time(server, web_pod):
     server.add_log("default", "web", "migrate", "m1")
     server.add_log("default", "web", "log-shipper", "s1")
     server.add_log("default", "web", "app", "a1")
@@ -96,9 +96,9 @@ def drain(follower, until, timeout=10.0):
     raise AssertionError(f"gave up after {timeout} s with {len(lines)} lines: {texts(lines)[-5:]}")
 
 
-def test_follow_is_fed_while_it_is_read_and_ends_when_the_container_stops(server):
+def test_follow_is_fed_while_it_is_read_and_ends_when_the_container_stops(server, web_pod):
     server.add_log("default", "web", "app", "before 1", "before 2")
-    follower = logs.follow("stand-in", "default", "web", ["app"], tail=1)
+    follower = logfollow.follow("stand-in", "default", "web", ["app"], tail=1)
     try:
         lines, _ = drain(follower, lambda lines, _: len(lines) >= 1)
         assert texts(lines) == ["before 2"]  # the tail, then what comes
@@ -113,8 +113,8 @@ def test_follow_is_fed_while_it_is_read_and_ends_when_the_container_stops(server
         follower.close()
 
 
-def test_follow_batches_many_lines_and_bounds_each_batch(server):
-    follower = logs.follow("stand-in", "default", "web", ["app"], tail=0, batch_lines=500)
+def test_follow_batches_many_lines_and_bounds_each_batch(server, web_pod):
+    follower = logfollow.follow("stand-in", "default", "web", ["app"], tail=0, batch_lines=500)
     try:
         time.sleep(0.3)
         server.add_log("default", "web", "app", *[f"line {n}" for n in range(3000)])
@@ -128,13 +128,13 @@ def test_follow_batches_many_lines_and_bounds_each_batch(server):
     assert len(sizes) < 3000 / 10, "lines are handed out in batches, not one by one"
 
 
-def test_merged_follow_tags_lines_and_waits_for_a_container_to_start(server, monkeypatch):
-    monkeypatch.setattr(logs, "WAIT_FOR_START_SECONDS", 0.2)
+def test_merged_follow_tags_lines_and_waits_for_a_container_to_start(server, web_pod, monkeypatch):
+    monkeypatch.setattr(logfollow, "WAIT_FOR_START_SECONDS", 0.2)
     server.set_pod_status("default", "web", {"phase": "Pending"})
     # Both first requests (their order is up to the threads) hear "waiting to start", as from a kubelet.
     server.inject("GET", r"/pods/web/log$", status=400, times=2,
                   message='container "app" in pod "web" is waiting to start: PodInitializing')
-    follower = logs.follow("stand-in", "default", "web", ["migrate", "app"], tail=10)
+    follower = logfollow.follow("stand-in", "default", "web", ["migrate", "app"], tail=10)
     try:
         server.add_log("default", "web", "migrate", "migrating")
         server.end_log("default", "web", "migrate")
@@ -149,9 +149,9 @@ def test_merged_follow_tags_lines_and_waits_for_a_container_to_start(server, mon
         follower.close()
 
 
-def test_follow_reconnects_after_a_dropped_stream_without_repeating_lines(server):
+def test_follow_reconnects_after_a_dropped_stream_without_repeating_lines(server, web_pod):
     server.add_log("default", "web", "app", "one", "two")
-    follower = logs.follow("stand-in", "default", "web", ["app"], tail=10, backoff_max=0.2)
+    follower = logfollow.follow("stand-in", "default", "web", ["app"], tail=10, backoff_max=0.2)
     try:
         first, _ = drain(follower, lambda lines, _: len(lines) >= 2)
         # Cut the live connection from the server side (as a proxy or a restarted API server would).
@@ -170,11 +170,11 @@ def test_follow_reconnects_after_a_dropped_stream_without_repeating_lines(server
     assert resumed.param("sinceTime") and resumed.param("tailLines") is None
 
 
-def test_follow_resumes_after_a_position(server):
+def test_follow_resumes_after_a_position(server, web_pod):
     server.add_log("default", "web", "app", "old 1", "old 2")
     seen = logs.fetch("stand-in", "default", LogRequest("web", "app"))
     server.add_log("default", "web", "app", "new 1")
-    follower = logs.follow("stand-in", "default", "web", ["app"], tail=500, since={"app": seen[-1].timestamp})
+    follower = logfollow.follow("stand-in", "default", "web", ["app"], tail=500, since={"app": seen[-1].timestamp})
     try:
         lines, _ = drain(follower, lambda lines, _: len(lines) >= 1)
         time.sleep(0.2)
@@ -184,8 +184,8 @@ def test_follow_resumes_after_a_position(server):
     assert texts(lines) == ["new 1"]
 
 
-def test_close_stops_every_thread_even_while_blocked(server):
-    follower = logs.follow("stand-in", "default", "web", ["migrate", "log-shipper", "app"], tail=0)
+def test_close_stops_every_thread_even_while_blocked(server, web_pod):
+    follower = logfollow.follow("stand-in", "default", "web", ["migrate", "log-shipper", "app"], tail=0)
     time.sleep(0.3)
     started = time.monotonic()
     follower.close()
@@ -195,8 +195,8 @@ def test_close_stops_every_thread_even_while_blocked(server):
     assert time.monotonic() - started < 3
 
 
-def test_a_slow_reader_gets_every_line_while_the_queue_stays_bounded(server):
-    follower = logs.follow("stand-in", "default", "web", ["app"], tail=0, queue_size=4, batch_lines=200)
+def test_a_slow_reader_gets_every_line_while_the_queue_stays_bounded(server, web_pod):
+    follower = logfollow.follow("stand-in", "default", "web", ["app"], tail=0, queue_size=4, batch_lines=200)
     try:
         time.sleep(0.2)
         for chunk in range(40):

@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from composer.cluster import status
 from composer.cluster.errors import ClusterError
-from composer.cluster.status import Changed, Lost, StatusFeed, Synced, Watch, WatchSettings, Workload
+from composer.cluster.feed import StatusFeed, Workload, pod_statuses
+from composer.cluster.pods import diagnose
+from composer.cluster.watch import Changed, Lost, Synced, Watch, WatchSettings
 from tests.support.runtime import (
     container_status,
     deployment_manifest,
@@ -23,11 +24,6 @@ from tests.support.runtime import (
 )
 
 FAST = WatchSettings(watch_seconds=1, read_grace=2, backoff_first=0.1, backoff_max=0.3)
-
-
-@pytest.fixture
-def server(standin_target):
-    return standin_target.server
 
 
 def set_init(server, name, *init_states, app_state=None, phase="Pending", names=("wait-db", "migrate")):
@@ -76,7 +72,7 @@ def test_init_containers_in_every_state_come_back_in_run_order(server, kubeconfi
         ],
         "containerStatuses": [container_status("app", waiting("PodInitializing"))],
     })
-    snapshot = status.pod_statuses("stand-in", "default", manifest)
+    snapshot = pod_statuses("stand-in", "default", manifest)
     (pod,) = snapshot.pods
     assert [(c.name, c.kind, c.state) for c in pod.init_containers] == [
         ("wait-db", "init", "terminated"),
@@ -103,7 +99,7 @@ def test_native_sidecar_counts_as_done_once_started_and_runs_beside_the_app(serv
         ],
         "containerStatuses": [container_status("app", running(), ready=True)],
     })
-    (pod,) = status.pod_statuses("stand-in", "default", manifest).pods
+    (pod,) = pod_statuses("stand-in", "default", manifest).pods
     assert pod.init_progress == "Init 2/2"
     assert pod.status == "Running" and pod.ready
     assert [c.name for c in pod.long_running] == ["log-shipper", "app"]
@@ -118,7 +114,7 @@ def test_events_of_the_pod_come_with_it_newest_first(server, kubeconfig_env):
     server.put_object(event("web", "Pulling", 'Pulling image "app"', field_path="spec.containers{app}",
                             at="2026-01-01T10:00:02Z"))
     server.put_object(event("other", "Scheduled", "someone else's"))
-    (pod,) = status.pod_statuses("stand-in", "default", manifest).pods
+    (pod,) = pod_statuses("stand-in", "default", manifest).pods
     assert [(e.reason, e.container) for e in pod.events] == [("Pulling", "app"), ("Scheduled", "")]
 
 
@@ -128,7 +124,7 @@ def test_deployment_snapshot_has_every_pod_of_the_rollout_newest_first(server, k
     time.sleep(1.1)  # creationTimestamp has whole seconds
     server.put_object(pod_of(manifest, "bbbbb", "new2"))
     server.put_object(pod_manifest("shop-lookalike", labels={"app": "not-shop"}))
-    snapshot = status.pod_statuses("stand-in", "default", manifest)
+    snapshot = pod_statuses("stand-in", "default", manifest)
     assert [(p.name, p.owner) for p in snapshot.pods] == [
         ("shop-new2-bbbbb", "ReplicaSet shop-new2"),
         ("shop-old1-aaaaa", "ReplicaSet shop-old1"),
@@ -139,12 +135,12 @@ def test_unreachable_and_forbidden_are_cluster_errors_in_words(server, kubeconfi
     manifest = pod_manifest("web")
     server.deny("tester", "list", "pods", "default")
     with pytest.raises(ClusterError) as forbidden:
-        status.pod_statuses("stand-in", "default", manifest)
+        pod_statuses("stand-in", "default", manifest)
     assert forbidden.value.kind == "forbidden"
     assert "may not list pods in namespace 'default'" in forbidden.value.message
     server.stop()
     with pytest.raises(ClusterError) as unreachable:
-        status.pod_statuses("stand-in", "default", manifest)
+        pod_statuses("stand-in", "default", manifest)
     assert unreachable.value.kind == "unreachable"
     assert server.token not in unreachable.value.message
 
@@ -157,8 +153,8 @@ def test_unreachable_and_forbidden_are_cluster_errors_in_words(server, kubeconfi
 def diagnose_with(server, manifest, pod_status):
     server.put_object(manifest)
     server.set_pod_status("default", manifest["metadata"]["name"], pod_status)
-    (pod,) = status.pod_statuses("stand-in", "default", manifest).pods
-    return status.diagnose(pod)
+    (pod,) = pod_statuses("stand-in", "default", manifest).pods
+    return diagnose(pod)
 
 
 def test_failed_init_container_blocks_and_says_which_step(server, kubeconfig_env):

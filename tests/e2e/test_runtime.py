@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from composer.web import sse as streams
+from composer.http import sse as streams
 from tests.support.runtime import (
     container_status,
     event,
@@ -19,30 +19,20 @@ from tests.support.runtime import (
     waiting,
 )
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.stream_timing(heartbeat=0.5, watch_seconds=5)]
 
 
 @pytest.fixture(autouse=True)
-def quick_streams(settings):
-    settings.PODSTUDIO_SSE_HEARTBEAT = 0.5
-    settings.PODSTUDIO_WATCH_SECONDS = 5
-
-
-@pytest.fixture(autouse=True)
-def streams_end_with_the_test(page: Page, transactional_db, standin_target):
+def streams_end_with_the_test(quick_streams, page: Page, transactional_db, standin_target):
     """Leave the page, then wait until the server has noticed and closed its streams: they must not
-    outlive the test's database and stand-in server (the server notices at its next heartbeat)."""
+    outlive the test's database and stand-in server (the server notices at its next heartbeat, which
+    ``quick_streams`` keeps short until this has waited)."""
     yield
     page.goto("about:blank")
     deadline = time.monotonic() + 10
     while streams.SLOTS.open and time.monotonic() < deadline:
         time.sleep(0.05)
     assert streams.SLOTS.open == 0, "a stream outlived its page"
-
-
-@pytest.fixture
-def server(standin_target):
-    return standin_target.server
 
 
 def broken_init_pod(server):

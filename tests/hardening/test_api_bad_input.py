@@ -443,7 +443,7 @@ def test_a_broken_kubeconfig_is_a_422_with_json(client, world, tmp_path, monkeyp
     kubeconfig.write_text("contexts: [unclosed\n")
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     response = client.get("/api/v1/contexts")
-    # composer/web/errors.py: a ClusterError of kind "invalid" is a 422 wherever it happens.
+    # composer/http/errors.py: a ClusterError of kind "invalid" is a 422 wherever it happens.
     assert response.status_code == 422 and "is not valid YAML" in api_error(response)
 
 

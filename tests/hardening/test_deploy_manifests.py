@@ -176,7 +176,7 @@ def needed(request: RecordedRequest) -> tuple[bool, set[Grant]]:
     return target.namespace is not None, {(group, resource, v) for v in verbs}
 
 
-# composer/cluster/status.py and logs.py (the runtime view, built elsewhere) need these as well:
+# composer/cluster/feed.py and logs.py (the runtime view, built elsewhere) need these as well:
 # they list and watch Pods and Events and read container logs.
 RUNTIME_NEEDS = {("", "pods", "list"), ("", "pods", "watch"), ("", "events", "list"), ("", "events", "watch"),
                  ("", "pods/log", "get")}

@@ -15,6 +15,8 @@
   the stand-in. ``KUBECONFIG`` is set either way.
 - ``standin_target``: like ``cluster_target`` but always the stand-in; skips when a real
   cluster was asked for, because such tests need its fault injection or test controls.
+- ``server``: the stand-in ``ApiServer`` of ``standin_target`` (same skip), for tests that put
+  objects, statuses and logs on it.
 """
 
 from __future__ import annotations
@@ -88,6 +90,11 @@ def standin_target(request: pytest.FixtureRequest) -> ClusterTarget:
         pytest.skip(STANDIN_ONLY_REASON)
     kubeconfig = request.getfixturevalue("kubeconfig_env")
     return ClusterTarget(kubeconfig, STANDIN_CONTEXT, "default", request.getfixturevalue("apiserver"))
+
+
+@pytest.fixture
+def server(standin_target: ClusterTarget) -> ApiServer:
+    return standin_target.require_standin()
 
 
 @pytest.fixture

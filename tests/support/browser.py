@@ -9,7 +9,8 @@ by ``make chromium``. Registered as a plugin by ``tests/conftest.py``.
 - ``screenshot``: ``screenshot("label")`` saves the page to
   ``test-artifacts/<test name>-<label>.png`` and returns the path.
 - Tests under ``tests/e2e/`` get the ``e2e`` marker (``pytest -m "not e2e"``
-  skips them).
+  skips them). ``tests/e2e/conftest.py`` runs them last and allows Django's ORM
+  beside Playwright's event loop while they run (``DJANGO_ALLOW_ASYNC_UNSAFE``).
 """
 
 from __future__ import annotations
@@ -21,13 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-# pytest-playwright's sync API keeps an asyncio loop running in the main thread for
-# the whole session, and Django refuses ORM calls from a thread with a running loop
-# (SynchronousOnlyOperation) -- e.g. pytest-django flushing the database after a
-# live_server test. The loop only drives the browser; the ORM calls are ordinary
-# synchronous ones, so the check is switched off for the test process.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -13,7 +13,10 @@ from composer.domain import edits
 from composer.domain.examples import EXAMPLES, EXAMPLES_BY_ID
 from composer.domain.model import Composition
 from composer.domain.render import build
-from composer.presentation.picture.layout import NATIVE_BADGE, Area, fit, pod_picture, text_width
+from composer.presentation.picture.boxes import NATIVE_BADGE
+from composer.presentation.picture.geometry import fit, text_width
+from composer.presentation.picture.layout import pod_picture
+from composer.presentation.picture.model import Area
 from composer.presentation.picture.svg import render_svg
 
 

@@ -1,7 +1,7 @@
 """Production serving: the app under uvicorn (ASGI) streams status and logs live, chunk by chunk.
 
 Django's ASGI handler would read a synchronous stream to its end before sending anything;
-composer.web.middleware.streaming makes endless streams work there. This starts a real uvicorn process
+composer.http.middleware.streaming makes endless streams work there. This starts a real uvicorn process
 with its own SQLite database, deploys through the API to the stand-in API server and reads
 the Server-Sent Events over HTTP.
 """

@@ -16,8 +16,8 @@ from django.contrib.auth.models import User
 from django.test import RequestFactory
 from django.utils import timezone
 
+from composer.http.throttle import client_address, wait_words
 from composer.services.access import issue_token
-from composer.web.throttle import client_address, wait_words
 from tests.support.processes import run_python
 
 LIMIT = 3
@@ -25,8 +25,7 @@ WAIT_SENTENCE = "Try again in 15 minutes"
 
 
 @pytest.fixture(autouse=True)
-def team(settings):
-    settings.PODSTUDIO_TEAM_MODE = True
+def team_with_a_low_limit(team, settings):
     settings.AXES_FAILURE_LIMIT = LIMIT
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # many logins: fast ones
 

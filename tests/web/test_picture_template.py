@@ -1,8 +1,8 @@
-"""The picture of the Pod in a page: templates/composer/_pod_picture.html outputs `picture_svg`.
+"""The picture of the Pod in a page: templates/composer/compositions/_pod_picture.html outputs `picture_svg`.
 
 The markup comes from composer.presentation.picture.svg.render_svg (tests/unit/test_picture.py checks it in
 detail); the view marks it safe and puts it in the context as `picture_svg`, and
-templates/composer/_preview.html includes the template.
+templates/composer/compositions/_preview.html includes the template.
 """
 
 import xml.etree.ElementTree as ET
@@ -21,7 +21,7 @@ from composer.presentation.picture.svg import render_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 MALICIOUS = "<script>alert(1)</script>"
-INCLUDE = '<section>{% include "composer/_pod_picture.html" %}</section>'
+INCLUDE = '<section>{% include "composer/compositions/_pod_picture.html" %}</section>'
 
 
 def include(context):

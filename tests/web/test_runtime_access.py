@@ -1,12 +1,11 @@
 """Team mode: the runtime page, its streams and its API need a login and the VIEW right on the context."""
 
 import pytest
-from django.contrib.auth.models import Group, User
 
-from composer.models import ContextPermission
 from tests.support.runtime import SseReader, pod_manifest, record_for
+from tests.support.users import grant
 
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("team", "quick_streams")]
 
 RUNTIME_PATHS = [
     "/deployments/{pk}/runtime",
@@ -20,29 +19,12 @@ RUNTIME_PATHS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def team(settings):
-    settings.PODSTUDIO_TEAM_MODE = True
-    settings.PODSTUDIO_SSE_HEARTBEAT = 0.2
-
-
 @pytest.fixture
 def record(standin_target):
     manifest = pod_manifest("web", init=(), sidecars=())
     standin_target.server.put_object(manifest)
     standin_target.server.add_log("default", "web", "app", "hello")
     return record_for(manifest)
-
-
-@pytest.fixture
-def alice(db):
-    return User.objects.create_user("alice", password="wonderland-42")
-
-
-def grant_view(user, pattern="stand-in"):
-    group, _ = Group.objects.get_or_create(name=f"{user.username}-viewers")
-    group.user_set.add(user)
-    ContextPermission.objects.create(group=group, context_pattern=pattern, can_view=True)
 
 
 @pytest.mark.parametrize("path", RUNTIME_PATHS)
@@ -53,14 +35,14 @@ def test_anonymous_visitors_get_nothing(client, record, path):
 
 @pytest.mark.parametrize("path", RUNTIME_PATHS)
 def test_without_the_view_right_the_deploy_is_not_there(client, record, alice, path):
-    grant_view(alice, "other-*")
+    grant(alice, "other-*", can_view=True)
     client.force_login(alice)
     response = client.get(path.format(pk=record.pk))
     assert response.status_code == 404
 
 
 def test_with_the_view_right_everything_works(client, record, alice):
-    grant_view(alice)
+    grant(alice, can_view=True)
     client.force_login(alice)
     assert "hello" in client.get(f"/deployments/{record.pk}/runtime?container=app&follow=0&tail=10").content.decode()
     assert client.get(f"/api/v1/deployments/{record.pk}/status").json()["pods"][0]["name"] == "web"

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from composer.cluster import logs as cluster_logs
+from composer.cluster import logfollow
 from composer.cluster.contexts import connect
-from composer.web import sse as streams
+from composer.http import sse as streams
 from tests.support.runtime import (
     SseReader,
     container_status,
@@ -20,18 +20,8 @@ from tests.support.runtime import (
     waiting,
 )
 
-pytestmark = [pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def quick_streams(settings):
-    settings.PODSTUDIO_SSE_HEARTBEAT = 0.2
-    settings.PODSTUDIO_WATCH_SECONDS = 1
-
-
-@pytest.fixture
-def server(standin_target):
-    return standin_target.server
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_streams"),
+              pytest.mark.stream_timing(watch_seconds=1)]
 
 
 @pytest.fixture
@@ -217,7 +207,7 @@ def test_merged_follow_tags_each_line_with_its_container(client, web, server):
 
 
 def test_following_a_container_that_has_not_started_waits_for_it(client, web, server, monkeypatch):
-    monkeypatch.setattr(cluster_logs, "WAIT_FOR_START_SECONDS", 0.2)
+    monkeypatch.setattr(logfollow, "WAIT_FOR_START_SECONDS", 0.2)
     server.set_pod_status("default", "web", {
         "phase": "Pending", "initContainerStatuses": [container_status("migrate", running())],
         "containerStatuses": [container_status("app", waiting("PodInitializing"))]})

@@ -30,7 +30,6 @@ ROLE_TITLES = {
     Role.CUSTOM: "Custom",
 }
 
-ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 IMAGE = re.compile(r"^[^\s]+$")
 
 

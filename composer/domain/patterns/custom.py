@@ -31,7 +31,3 @@ CUSTOM = Pattern(
     ),
     build=_custom,
 )
-
-
-def custom_role(params: dict) -> str:
-    return params.get("role", "sidecar")

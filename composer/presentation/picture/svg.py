@@ -3,7 +3,7 @@
 Pure Python (neither Django nor Kubernetes), like `composer.presentation.picture.layout`, whose layout it only
 draws: every coordinate comes from there, styles are in static/css/picture.css. Replaces the
 Django template that used to draw it (too slow for an edit's budget); the view marks the
-result safe and `templates/composer/_pod_picture.html` outputs it as is.
+result safe and `templates/composer/compositions/_pod_picture.html` outputs it as is.
 
 Names, images, ports, volumes and tooltips are user input: every piece of text goes through
 `_e` (`html.escape(..., quote=True)`). Coordinates are integers written with `str()`, so
@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from html import escape
 
-from composer.presentation.picture.layout import (
-    STEP_R,
+from composer.presentation.picture.geometry import STEP_R
+from composer.presentation.picture.model import (
     Area,
     Arrow,
     Band,

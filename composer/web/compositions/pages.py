@@ -33,7 +33,7 @@ def healthz(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "composer/home.html", {
+    return render(request, "composer/compositions/home.html", {
         "compositions": access.visible_compositions(request.user),
         "examples": EXAMPLES,
     })
@@ -48,7 +48,7 @@ def new_composition(request: HtmxHttpRequest) -> HttpResponse:
 def open_example(request: HtmxHttpRequest, example_id: str) -> HttpResponse:
     example = EXAMPLES_BY_ID.get(example_id)
     if example is None:
-        return render(request, "composer/home.html", {
+        return render(request, "composer/compositions/home.html", {
             "compositions": access.visible_compositions(request.user),
             "examples": EXAMPLES,
             "error": f"There is no example called '{example_id}'.",
@@ -69,13 +69,13 @@ def delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         saved.delete()
         return redirect("composer:home")
-    return render(request, "composer/delete.html", {"saved": saved})
+    return render(request, "composer/compositions/delete.html", {"saved": saved})
 
 
 @require_http_methods(["GET", "POST"])
 def import_yaml(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
-        return render(request, "composer/import.html", {})
+        return render(request, "composer/compositions/import.html", {})
     try:
         text = request.POST.get("yaml", "")
         upload = request.FILES.get("file")
@@ -99,7 +99,8 @@ def import_yaml(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _import_failed(request: HtmxHttpRequest, text: str, message: str, line: int | None = None) -> HttpResponse:
-    return render(request, "composer/import.html", {"yaml": text, "error": message, "error_line": line}, status=400)
+    context = {"yaml": text, "error": message, "error_line": line}
+    return render(request, "composer/compositions/import.html", context, status=400)
 
 
 @require_GET
@@ -108,10 +109,11 @@ def composition(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     warnings = request.session.pop(f"import-warnings-{saved.pk}", [])
     context = workspace_context(saved, import_warnings=warnings)
     context.update(deploys.targets(request.user, context["composition"].workload.namespace))
-    return render(request, "composer/composer.html", context)
+    return render(request, "composer/compositions/composer.html", context)
 
 
 @require_GET
 def history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     saved = composition_or_404(request, pk)
-    return render(request, "composer/history.html", {"saved": saved, "revisions": saved.revisions.all()[:200]})
+    context = {"saved": saved, "revisions": saved.revisions.all()[:200]}
+    return render(request, "composer/compositions/history.html", context)

@@ -33,7 +33,7 @@ POD_FIELDS = [
 
 def _edit_failed(request: HtmxHttpRequest, saved: SavedComposition, error: edits.EditError) -> HttpResponse:
     response = render_workspace(request, saved, notice=_message(error), notice_is_error=True)
-    response.status_code = 400  # composer/web/errors.py: bad input, as the API answers it
+    response.status_code = 400  # composer/http/errors.py: bad input, as the API answers it
     return response
 
 

@@ -14,11 +14,11 @@ from composer.domain.patterns.base import Param, ParamKind
 from composer.domain.render import PlacedHelper, Placement, Rendering
 from composer.domain.yamlio import dump_documents
 from composer.models import SavedComposition
-from composer.presentation.highlight import highlight_yaml
 from composer.presentation.picture.layout import pod_picture
 from composer.presentation.picture.svg import render_svg
 from composer.services.previews import preview_of
 from composer.web.compositions import fields as form_fields
+from composer.web.markup import yaml_html
 
 
 @dataclass
@@ -97,7 +97,7 @@ def workspace_context(saved: SavedComposition, **extra: Any) -> dict[str, Any]:
         "saved": saved,
         "composition": composition,
         "preview": result,
-        "yaml_html": highlight_yaml(result.yaml_text),
+        "yaml_html": yaml_html(result.yaml_text),
         "picture_svg": mark_safe(render_svg(pod_picture(result.rendering))),  # noqa: S308 (escaped by render_svg)
         "palette": patterns_by_role(),
         "sequence": sequence,
@@ -121,7 +121,7 @@ def workspace_context(saved: SavedComposition, **extra: Any) -> dict[str, Any]:
 
 
 def render_workspace(request: HttpRequest, saved: SavedComposition, **extra: Any) -> HttpResponse:
-    return render(request, "composer/_workspace.html", workspace_context(saved, **extra))
+    return render(request, "composer/compositions/_workspace.html", workspace_context(saved, **extra))
 
 
 def render_after_field_edit(
@@ -134,4 +134,4 @@ def render_after_field_edit(
         "field_errors": [(f, errors.get(f, "")) for f in fields],
         "field_errors_present": bool(errors),
     })
-    return render(request, "composer/_after_field_edit.html", context)
+    return render(request, "composer/compositions/_after_field_edit.html", context)

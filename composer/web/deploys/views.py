@@ -9,11 +9,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from composer import cluster
+from composer.http.errors import cluster_status, status_for
 from composer.models import DeployRecord
-from composer.presentation.highlight import highlight_yaml
 from composer.services import access, deploys
 from composer.services import history as audit
-from composer.web.errors import cluster_status, status_for
+from composer.web.markup import yaml_html
 from composer.web.objects import composition_or_404, record_or_404
 from composer.web.requests import HtmxHttpRequest
 
@@ -41,7 +41,7 @@ def namespaces(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         names, problem = [], str(error)
     except cluster.ClusterError as error:
         names, problem = [], error.message
-    return render(request, "composer/_namespace_options.html", {"names": names, "problem": problem})
+    return render(request, "composer/deploys/_namespace_options.html", {"names": names, "problem": problem})
 
 
 @require_POST
@@ -59,22 +59,23 @@ def deploy(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         else:
             raise deploys.DeployRefused(f"unknown action {action!r}")
     except (access.Refused, deploys.DeployRefused) as error:
-        return render(request, "composer/_deploy_refused.html", {"message": str(error)}, status=status_for(error))
-    return render(request, "composer/_deploy_result.html", {"record": record, "saved": saved, "wanted": wanted})
+        return render(request, "composer/deploys/_refused.html", {"message": str(error)}, status=status_for(error))
+    return render(request, "composer/deploys/_result.html", {"record": record, "saved": saved, "wanted": wanted})
 
 
 def _diff(request: HtmxHttpRequest, result: deploys.DiffResult, wanted: deploys.DeployRequest) -> HttpResponse:
     if result.diffs is None:
         status = cluster_status(result.record.error_kind)
-        return render(request, "composer/_deploy_refused.html", {"message": result.record.message}, status=status)
-    return render(request, "composer/_deploy_diff.html", {"diffs": result.diffs, "wanted": wanted})
+        return render(request, "composer/deploys/_refused.html", {"message": result.record.message}, status=status)
+    return render(request, "composer/deploys/_diff.html", {"diffs": result.diffs, "wanted": wanted})
 
 
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
     composition = request.GET.get("composition", "")
     page = audit.records_page(request.user, page=request.GET.get("page"), composition=composition)
-    return render(request, "composer/deployments.html", {"records": page, "page": page, "composition": composition})
+    context = {"records": page, "page": page, "composition": composition}
+    return render(request, "composer/deploys/deployments.html", context)
 
 
 EXPORT_FIELDS = ("id", "created", "action", "outcome", "user", "context", "namespace", "composition_name",
@@ -108,9 +109,9 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     record = record_or_404(request, pk)
-    return render(request, "composer/deployment.html", {
+    return render(request, "composer/deploys/deployment.html", {
         "record": record,
-        "yaml_html": highlight_yaml(record.manifest_yaml),
+        "yaml_html": yaml_html(record.manifest_yaml),
         "undeployed": DeployRecord.objects.filter(undeploy_of=record, outcome=DeployRecord.Outcome.SUCCEEDED).first(),
     })
 
@@ -121,8 +122,8 @@ def redeploy(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         record = deploys.redeploy(previous, request.user, force=request.POST.get("force") == "on")
     except (deploys.DeployRefused, access.Refused) as error:
-        context = {"record": previous, "error": str(error), "yaml_html": highlight_yaml(previous.manifest_yaml)}
-        return render(request, "composer/deployment.html", context, status=status_for(error))
+        context = {"record": previous, "error": str(error), "yaml_html": yaml_html(previous.manifest_yaml)}
+        return render(request, "composer/deploys/deployment.html", context, status=status_for(error))
     return redirect(record)
 
 
@@ -131,10 +132,10 @@ def undeploy(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes every object the deploy sent."""
     deployed = record_or_404(request, pk)
     if request.method == "GET":
-        return render(request, "composer/undeploy.html", {"record": deployed})
+        return render(request, "composer/deploys/undeploy.html", {"record": deployed})
     try:
         record = deploys.undeploy(deployed, request.user)
     except (deploys.DeployRefused, access.Refused) as error:
         context = {"record": deployed, "error": str(error)}
-        return render(request, "composer/undeploy.html", context, status=status_for(error))
+        return render(request, "composer/deploys/undeploy.html", context, status=status_for(error))
     return redirect(record)

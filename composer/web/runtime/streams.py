@@ -1,4 +1,4 @@
-"""The runtime page's live streams (SSE, built on composer/web/sse.py): the status region of a
+"""The runtime page's live streams (SSE, built on composer/http/sse.py): the status region of a
 deploy's Pods, pushed again whenever they change, and followed logs as escaped HTML lines.
 
 Page streams carry HTML for htmx's SSE extension (``status``, ``lines``, ``notice``, ``end``);
@@ -16,11 +16,11 @@ from django.utils.html import escape
 from django.views.decorators.http import require_GET
 
 from composer import cluster
-from composer.cluster import logs as cluster_logs
-from composer.cluster import status as cluster_status
+from composer.cluster.feed import StatusFeed, StatusSnapshot
+from composer.cluster.logfollow import LogBatch
+from composer.http import sse
 from composer.services import runtime
 from composer.services.runtime import Deployed, LogChoice
-from composer.web import sse
 from composer.web.runtime import views
 from composer.web.runtime.views import deployed_or_404
 
@@ -34,14 +34,14 @@ def refused_page_stream(event: str, message: str) -> StreamingHttpResponse:
 
 
 
-def status_events(target: Deployed, feed: cluster_status.StatusFeed, heartbeat: float) -> Iterator[bytes]:
+def status_events(target: Deployed, feed: StatusFeed, heartbeat: float) -> Iterator[bytes]:
     yield f"retry: {sse.RECONNECT_AFTER_MS}\n\n".encode()
     while not feed.closed:
         snapshot = feed.next_snapshot(heartbeat)
         if snapshot is None:
             yield sse.KEEP_ALIVE
             continue
-        html = render_to_string("composer/_runtime_status.html", views.status_context(target, snapshot))
+        html = render_to_string("composer/runtime/_status.html", views.status_context(target, snapshot))
         yield sse.sse_event("status", html)
 
 
@@ -51,14 +51,14 @@ def status_stream(request: HttpRequest, pk: int) -> HttpResponse:
     target = deployed_or_404(request, pk)
 
     def open_stream() -> sse.EventStream:
-        feed = cluster_status.StatusFeed(target.context, target.workload, settings=sse.watch_settings()).start()
+        feed = StatusFeed(target.context, target.workload, settings=sse.watch_settings()).start()
         return sse.EventStream(status_events(target, feed, sse.heartbeat_seconds()), [feed.close])
 
     try:
         return sse.with_slot(request, open_stream, lambda message: refused_page_stream("notice", message))
     except cluster.ClusterError as error:  # e.g. the context is gone from the kubeconfig: nothing to retry
-        snapshot = cluster_status.StatusSnapshot(target.workload, (), datetime.now(UTC), problem=error)
-        html = render_to_string("composer/_runtime_status.html", views.status_context(target, snapshot))
+        snapshot = StatusSnapshot(target.workload, (), datetime.now(UTC), problem=error)
+        html = render_to_string("composer/runtime/_status.html", views.status_context(target, snapshot))
         return sse.sse_response(sse.EventStream(iter([sse.sse_event("status", html) + sse.sse_event("end", "")])))
 
 
@@ -73,7 +73,7 @@ class PageLines:
     def __init__(self, choice: LogChoice, tags: dict[str, int]) -> None:
         self.choice, self.tags = choice, tags
 
-    def events(self, batch: cluster_logs.LogBatch) -> bytes:
+    def events(self, batch: LogBatch) -> bytes:
         if not batch.chunks and not batch.notices:
             return b""
         parts = [views.render_chunk(chunk, merged=self.choice.merged, tags=self.tags) for chunk in batch.chunks]

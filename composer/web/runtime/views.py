@@ -22,8 +22,9 @@ from django.views.decorators.http import require_GET
 
 from composer import cluster
 from composer.cluster import logs as cluster_logs
-from composer.cluster import status as cluster_status
-from composer.cluster.status import ContainerStatus, PodStatus, StatusSnapshot
+from composer.cluster import pods as cluster_pods
+from composer.cluster.feed import StatusSnapshot
+from composer.cluster.pods import ContainerStatus, PodStatus
 from composer.models import DeployRecord
 from composer.presentation import logtext
 from composer.services import runtime
@@ -65,12 +66,12 @@ _ICONS = {
 def container_look(container: ContainerStatus) -> tuple[str, str]:
     if container.failing:
         return _ICONS["failed"]
-    if container.state == cluster_status.TERMINATED:
+    if container.state == cluster_pods.TERMINATED:
         return _ICONS["done"]
-    if container.state == cluster_status.RUNNING:
-        ready = container.ready or container.kind == cluster_status.INIT
+    if container.state == cluster_pods.RUNNING:
+        ready = container.ready or container.kind == cluster_pods.INIT
         return _ICONS["running" if ready else "unready"]
-    if container.state == cluster_status.WAITING:
+    if container.state == cluster_pods.WAITING:
         return _ICONS["waiting"]
     return _ICONS["unknown"]
 
@@ -108,7 +109,7 @@ class ContainerRow:
     @property
     def option_label(self) -> str:
         """How the log picker names it: icon, run-order step, name, kind, state."""
-        step = f"{self.status.position}. " if self.status.kind != cluster_status.CONTAINER else ""
+        step = f"{self.status.position}. " if self.status.kind != cluster_pods.CONTAINER else ""
         kind = f"{self.kind_label}, " if self.kind_label else ""
         return f"{self.icon} {step}{self.status.name} ({kind}{self.status.summary})"
 
@@ -137,7 +138,7 @@ class PodView:
 
 
 def pod_view(pod: PodStatus, now: datetime) -> PodView:
-    blocked = cluster_status.diagnose(pod) is not None
+    blocked = cluster_pods.diagnose(pod) is not None
     tone = "bad" if blocked else ("ok" if pod.ready else ("done" if pod.phase == "Succeeded" else "pending"))
     return PodView(
         pod,
@@ -319,14 +320,14 @@ def _page_context(target: Deployed, snapshot: StatusSnapshot, query: Any) -> dic
 def page(request: HttpRequest, pk: int) -> HttpResponse:
     target = deployed_or_404(request, pk)
     snapshot = take_snapshot(target)
-    return render(request, "composer/runtime.html", _page_context(target, snapshot, request.GET))
+    return render(request, "composer/runtime/page.html", _page_context(target, snapshot, request.GET))
 
 
 @require_GET
 def status_partial(request: HttpRequest, pk: int) -> HttpResponse:
     """The status region alone (what the live stream pushes; also a plain refresh)."""
     target = deployed_or_404(request, pk)
-    return render(request, "composer/_runtime_status.html", status_context(target, take_snapshot(target)))
+    return render(request, "composer/runtime/_status.html", status_context(target, take_snapshot(target)))
 
 
 @require_GET
@@ -335,4 +336,4 @@ def logs_partial(request: HttpRequest, pk: int) -> HttpResponse:
     target = deployed_or_404(request, pk)
     snapshot = take_snapshot(target, events=False)
     context = {"record": target.record, "log": log_panel(target, snapshot, request.GET), "max_lines": max_lines()}
-    return render(request, "composer/_runtime_logs.html", context)
+    return render(request, "composer/runtime/_logs.html", context)

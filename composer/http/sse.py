@@ -22,16 +22,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
-from composer.cluster import logs as cluster_logs
-from composer.cluster import status as cluster_status
+from composer.cluster.logfollow import LogBatch, LogFollower
+from composer.cluster.watch import WatchSettings
 from composer.services import access
-from composer.services.runtime import setting
 
 
 class LogRenderer(Protocol):
-    def events(self, batch: cluster_logs.LogBatch) -> bytes: ...
+    def events(self, batch: LogBatch) -> bytes: ...
 
     def end(self) -> bytes: ...
 
@@ -43,11 +43,11 @@ RECONNECT_AFTER_MS = 3000
 
 
 def heartbeat_seconds() -> float:
-    return float(setting("PODSTUDIO_SSE_HEARTBEAT", 15.0))
+    return float(settings.PODSTUDIO_SSE_HEARTBEAT)
 
 
-def watch_settings() -> cluster_status.WatchSettings:
-    return cluster_status.WatchSettings(watch_seconds=int(setting("PODSTUDIO_WATCH_SECONDS", 50)))
+def watch_settings() -> WatchSettings:
+    return WatchSettings(watch_seconds=int(settings.PODSTUDIO_WATCH_SECONDS))
 
 
 class StreamSlots:
@@ -61,11 +61,11 @@ class StreamSlots:
 
     @property
     def limit(self) -> int:
-        return int(setting("PODSTUDIO_MAX_STREAMS", 40))
+        return settings.PODSTUDIO_MAX_STREAMS
 
     @property
     def per_user_limit(self) -> int:
-        return int(setting("PODSTUDIO_MAX_STREAMS_PER_USER", 8))
+        return settings.PODSTUDIO_MAX_STREAMS_PER_USER
 
     @property
     def open(self) -> int:
@@ -170,7 +170,7 @@ def with_slot(request: HttpRequest, open_stream: Callable[[], EventStream],
     return sse_response(stream)
 
 
-def log_events(follower: cluster_logs.LogFollower, render: LogRenderer, heartbeat: float) -> Iterator[bytes]:
+def log_events(follower: LogFollower, render: LogRenderer, heartbeat: float) -> Iterator[bytes]:
     """Batches as events (ids say where to resume), then ``end`` when every followed log has ended."""
     yield f"retry: {RECONNECT_AFTER_MS}\n\n".encode()
     while not follower.closed:

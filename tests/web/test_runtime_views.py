@@ -21,11 +21,6 @@ from tests.support.runtime import (
 pytestmark = [pytest.mark.django_db]
 
 
-@pytest.fixture
-def server(standin_target):
-    return standin_target.server
-
-
 def init_in_every_state(server, name="web"):
     """Init 1 done, init 2 failing in a crash loop, init 3 not started; sidecar and app waiting."""
     manifest = pod_manifest(name, init=("wait-db", "migrate", "warm-cache"), sidecars=("log-shipper",))

@@ -9,8 +9,8 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django_htmx.http import HttpResponseClientRedirect
 
+from composer.http.throttle import TOKEN_CREDENTIALS
 from composer.services.access import team_mode, token_owner
-from composer.web.throttle import TOKEN_CREDENTIALS
 
 
 class ApiTokenMiddleware:
@@ -23,7 +23,7 @@ class ApiTokenMiddleware:
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
             # Token guessing is throttled per client address by django-axes, the same counts, limit
-            # and cool-off as logins (composer/web/throttle.py) rather than counters of our own: a failed
+            # and cool-off as logins (composer/http/throttle.py) rather than counters of our own: a failed
             # token is reported as a failed login that names no user. A locked-out address is refused
             # even a valid token (else guessing could go on), flagged as axes' backend flags a login
             # (so it is not counted again); AxesMiddleware, which wraps this one, turns the failure

@@ -17,17 +17,7 @@ from tests.support.runtime import (
     waiting,
 )
 
-pytestmark = [pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def quick_streams(settings):
-    settings.PODSTUDIO_SSE_HEARTBEAT = 0.2
-
-
-@pytest.fixture
-def server(standin_target):
-    return standin_target.server
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_streams")]
 
 
 @pytest.fixture
