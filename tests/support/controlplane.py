@@ -923,7 +923,8 @@ class ControlPlane:
         wait: float = 10.0,
     ) -> dict[str, Path]:
         """Serve ``logs`` (container -> lines) for one Pod, and ``previous`` for
-        `logs --previous`: writes CRI-format files into pod_logs_dir and creates a kwok
+        `logs --previous` (a container without one answers 400, as a kubelet does for a
+        container that has not restarted): writes CRI-format files into pod_logs_dir and creates a kwok
         ``Logs`` object named after the Pod (other containers fall back to the defaults).
         Append to the returned files (cri_log_lines) to feed `logs -f`. Waits (at most
         ``wait`` s) until kwok serves these lines: it watches Logs objects, and reports
@@ -933,6 +934,9 @@ class ControlPlane:
         for container in sorted(set(logs) | set(previous)):
             entry: dict = {"containers": [container]}
             for kind, source in (("logsFile", logs), ("previousLogsFile", previous)):
+                if kind == "previousLogsFile" and container not in previous:
+                    entry[kind] = str(self._no_previous)
+                    continue
                 suffix = ".log" if kind == "logsFile" else ".previous.log"
                 path = self.pod_logs_dir / namespace / pod / f"{container}{suffix}"
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -1026,13 +1030,6 @@ class ControlPlane:
                 ]
             )
         )
-        (self.pod_logs_dir / "default.previous.log").write_text(
-            cri_log_lines(
-                [
-                    "kwok simulates this container: this is its previous instance (a fixed text).",
-                ]
-            )
-        )
         # Stages only: a KwokConfiguration object here replaces kwok's defaults instead of
         # overriding them (kwok then refuses "node leases parallelism must be greater than 0").
         _write_yaml(
@@ -1040,11 +1037,16 @@ class ControlPlane:
             *kwok_stage_documents(self.stage_delay_ms, self.stage_jitter_ms),
         )
 
+    @property
+    def _no_previous(self) -> Path:
+        """A file that never exists: `logs --previous` of a container without previous logs
+        then fails with 400 BadRequest as from a kubelet, and kwok's message ("failed to read
+        log file ...: no such file or directory") holds the kubelet's words "previous
+        terminated container ... not found" through this name."""
+        return self.pod_logs_dir / "none" / "previous terminated container not found"
+
     def _default_log_entry(self) -> dict:
-        return {
-            "logsFile": str(self.pod_logs_dir / "default.log"),
-            "previousLogsFile": str(self.pod_logs_dir / "default.previous.log"),
-        }
+        return {"logsFile": str(self.pod_logs_dir / "default.log"), "previousLogsFile": str(self._no_previous)}
 
     # -- internals: components ----------------------------------------------------------
     def _spawn(self, name: str, args: list[str]) -> None:
