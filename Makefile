@@ -52,7 +52,7 @@ bench: $(VENV)/.dev-installed chromium
 
 # A real Kubernetes control plane on loopback (kube-apiserver, controller-manager, scheduler,
 # etcd, kwok simulating one node): see docs/testing.md, "A real control plane". The first
-# cluster-up or cluster-binaries builds the binaries from Go modules (~20 min on 2 cores, once).
+# cluster-up or cluster-binaries builds the binaries from Go modules (~17 min on 2 cores, once).
 cluster-binaries: $(VENV)/.cluster-installed
 	$(PY) -m tests.support.controlplane binaries
 

@@ -4,6 +4,7 @@ failure stages (and ours), controllers at work, API server restarts, etcd compac
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -143,27 +144,41 @@ def test_a_watch_survives_an_api_server_restart(control_plane, admin_api, cluste
     a client that relists on 410 sees what was created meanwhile and afterwards."""
     core = client.CoreV1Api(admin_api)
     rv = core.list_namespaced_config_map(cluster_namespace).metadata.resource_version
+    seen: list[client.V1ObjectMeta] = []
+    ended = threading.Event()
+
+    def follow() -> None:
+        try:
+            for event in watch.Watch().stream(
+                core.list_namespaced_config_map, cluster_namespace, resource_version=rv, timeout_seconds=60
+            ):
+                seen.append(event["object"].metadata)
+        except Exception:  # noqa: BLE001 - the connection breaks: that is the point
+            pass
+        finally:
+            ended.set()
+
+    threading.Thread(target=follow, daemon=True).start()
     core.create_namespaced_config_map(cluster_namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="a")))
-    w = watch.Watch()
-    for event in w.stream(core.list_namespaced_config_map, cluster_namespace, resource_version=rv, timeout_seconds=10):
-        if event["object"].metadata.name == "a":
-            rv = event["object"].metadata.resource_version
-            w.stop()
+    deadline = time.monotonic() + 10
+    while not any(m.name == "a" for m in seen) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    last_rv = seen[-1].resource_version
 
     control_plane.restart_apiserver()
+    assert ended.wait(10), "the watch open across the restart did not end"
     core.create_namespaced_config_map(cluster_namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="b")))
 
     names, outcome = set(), "resumed"
     try:
         for event in watch.Watch().stream(
-            core.list_namespaced_config_map, cluster_namespace, resource_version=rv, timeout_seconds=3
+            core.list_namespaced_config_map, cluster_namespace, resource_version=last_rv, timeout_seconds=3
         ):
             names.add(event["object"].metadata.name)
     except ApiException as err:
         assert err.status == 410
         outcome = "relisted"
         names = {cm.metadata.name for cm in core.list_namespaced_config_map(cluster_namespace).items}
-    assert {"a", "b"} <= names | {"a"}, outcome
     assert "b" in names, outcome
 
 
@@ -182,7 +197,8 @@ def test_without_watch_cache_a_watch_resumes_after_restart_and_410s_after_compac
                 core.list_namespaced_config_map, "default", resource_version=rv, timeout_seconds=2
             )
         ]
-        assert names[:2] == ["a", "b"]  # resumed from etcd's history
+        # resumed from etcd's history (the controller-manager may add kube-root-ca.crt meanwhile)
+        assert [n for n in names if n in ("a", "b")] == ["a", "b"]
 
         cp.compact_etcd()
 
