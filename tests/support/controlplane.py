@@ -20,9 +20,11 @@ Python::
 
     cp = ControlPlane(state_dir).start()     # or: with ControlPlane(state_dir) as cp: ...
     cp.kubeconfig, cp.admin_context, cp.limited_context, cp.limited_namespace
-    cp.restart_apiserver()                   # watches see the connection drop; same port/data
-    cp.compact_etcd()                        # older resourceVersions now give 410 Gone
-    cp.stop()
+    cp.restart_apiserver()                   # open watches end; same port and etcd data
+    cp.compact_etcd()                        # 410 Gone for older resourceVersions that reach etcd
+    cp.set_pod_logs(ns, pod, {"app": ["line"]}, previous={"app": ["old"]})
+    cp.enable_exec(ns)                       # kubectl exec runs commands on this machine
+    cp.stop()                                # and ControlPlane.attach(state_dir) for the CLI's
 
 See docs/testing.md, "A real control plane", for the recipe, timings and kwok's stages.
 """
@@ -787,8 +789,9 @@ class ControlPlane:
         self.stop()
 
     def start(self) -> ControlPlane:
-        if self._state_file.exists() and self.running():
+        if self._state_file.exists() and any(self.running().values()):
             raise ControlPlaneError(f"a control plane already runs from {self.state_dir} (down it first)")
+        self.pids = {}
         bins = ensure_binaries()
         self._remove_state_dir()
         for sub in ("logs", "pod-logs", "components", "etcd-data"):
