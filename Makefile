@@ -7,14 +7,19 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint bench chromium migrate clean
+.PHONY: run test lint bench chromium migrate clean cluster-up cluster-down cluster-status cluster-binaries
 
 $(VENV)/.runtime-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.runtime-installed
+# The real local control plane's Python side (certificates): requirements-cluster.txt.
+$(VENV)/.cluster-installed: requirements-cluster.txt $(VENV)/.runtime-installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-cluster.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-cluster.txt $(VENV)/.runtime-installed
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
@@ -52,6 +57,21 @@ test: $(VENV)/.dev-installed chromium lint
 
 bench: $(VENV)/.dev-installed chromium
 	$(PY) -m bench
+
+# A real Kubernetes control plane on loopback (kube-apiserver, controller-manager, scheduler,
+# etcd, kwok simulating one node): see docs/testing.md, "A real control plane". The first
+# cluster-up or cluster-binaries builds the binaries from Go modules (~17 min on 2 cores, once).
+cluster-binaries: $(VENV)/.cluster-installed
+	$(PY) -m tests.support.controlplane binaries
+
+cluster-up: $(VENV)/.cluster-installed
+	$(PY) -m tests.support.controlplane up
+
+cluster-status: $(VENV)/.cluster-installed
+	$(PY) -m tests.support.controlplane status
+
+cluster-down: $(VENV)/.cluster-installed
+	$(PY) -m tests.support.controlplane down
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache test-artifacts
