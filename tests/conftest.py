@@ -5,6 +5,7 @@ from django.test.client import ClientMixin
 from hypothesis import settings
 
 pytest_plugins = [
+    "tests.support.controlplane_fixtures",
     "tests.support.apiserver_fixtures",
     "tests.support.browser",
     "tests.support.streams",

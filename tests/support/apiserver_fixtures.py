@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.apiserver import ApiServer, tls_available
+from tests.support.controlplane_fixtures import real_control_plane_wanted
 from tests.support.kubeconfig import STANDIN_CONTEXT, write_standin_kubeconfig
 
 REAL_CLUSTER_ENV = "PODSTUDIO_TEST_KUBECONFIG"
@@ -101,12 +102,18 @@ def server(standin_target: ClusterTarget) -> ApiServer:
 def cluster_target(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[ClusterTarget]:
+    """The cluster named by PODSTUDIO_TEST_KUBECONFIG; else the real local control plane when it can
+    run here (tests/support/controlplane_fixtures.py); else the stand-in."""
     kubeconfig = real_cluster_kubeconfig()
-    if kubeconfig is None:
+    if kubeconfig is not None:
+        context = os.environ.get(REAL_CONTEXT_ENV) or _current_context(kubeconfig)
+    elif real_control_plane_wanted():
+        control_plane = request.getfixturevalue("control_plane")
+        kubeconfig, context = control_plane.kubeconfig, control_plane.admin_context
+    else:
         yield request.getfixturevalue("standin_target")
         return
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
-    context = os.environ.get(REAL_CONTEXT_ENV) or _current_context(kubeconfig)
     namespace = f"podstudio-test-{secrets.token_hex(4)}"
     client = _real_client(kubeconfig, context)
     client.create_namespace({"metadata": {"name": namespace, "labels": {"podstudio.test": "true"}}})
