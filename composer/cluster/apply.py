@@ -357,20 +357,19 @@ def _server_side_apply(
 def _apply_one(connection: Connection, target: _Target, *, dry_run: bool, force: bool) -> ObjectResult:
     live = _get_live(connection, target)
     status, returned = _server_side_apply(connection, target, dry_run=dry_run, force=force)
-    outcome = _outcome(live, returned, dry_run=dry_run)
+    outcome = _outcome(live, returned)
     verb = {CREATED: "created", CONFIGURED: "configured", UNCHANGED: "unchanged"}[outcome]
     message = f"{target.label} would be {verb} (server dry run)." if dry_run else f"{target.label} {verb}."
     uid = None if dry_run else (returned.get("metadata") or {}).get("uid")
     return target.result(outcome, message, status=status, object=returned, uid=uid)
 
 
-def _outcome(live: dict[str, Any] | None, returned: dict[str, Any], *, dry_run: bool) -> str:
+def _outcome(live: dict[str, Any] | None, returned: dict[str, Any]) -> str:
     if live is None:
         return CREATED
-    if dry_run:  # a dry run keeps the resourceVersion, so compare the content instead
-        return UNCHANGED if _comparable(live) == _comparable(returned) else CONFIGURED
-    same_version = live["metadata"].get("resourceVersion") == returned["metadata"].get("resourceVersion")
-    return UNCHANGED if same_version else CONFIGURED
+    # Compare the content, not the resourceVersion: a dry run keeps the version, and on a real server
+    # a controller's status update between our GET and our PATCH changes it although we changed nothing.
+    return UNCHANGED if _comparable(live) == _comparable(returned) else CONFIGURED
 
 
 def _delete_one(connection: Connection, target: _Target) -> ObjectResult:
