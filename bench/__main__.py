@@ -126,11 +126,12 @@ def main() -> None:
     preview_rows = bench_preview()
     edit_rows, page = bench_edit()
     asset_rows = asset_bytes(page)
+    from bench import controlplane, schema_validators
     from bench import runtime as runtime_bench
-    from bench import schema_validators
 
     schema_section = schema_validators.run()
     runtime_section = runtime_bench.run()
+    control_plane_section = controlplane.run()
     text = f"""# Performance
 
 Measured by `make bench` (`python -m bench`) on {started}: {os.cpu_count()} cores,
@@ -167,7 +168,7 @@ no framework.
 |---|---|
 {chr(10).join(asset_rows)}
 """
-    text += "\n" + runtime_section + "\n" + schema_section
+    text += "\n" + runtime_section + "\n" + control_plane_section + "\n" + schema_section
     RESULTS.write_text(text)
     print(text)
 
