@@ -1,15 +1,23 @@
-"""Cluster faults during deploy, diff and undeploy, on the stand-in API server.
+"""Cluster faults during deploy, diff and undeploy, on the real local control plane.
 
 The server hangs up, stalls past the client's timeout, or answers 500/503/429, on the first or a
 later object. Each time: a clear message, a DeployRecord with the outcome and what was (not)
 applied, the HTTP status of the failure, and nothing partial presented as a success. Log and
 status streaming faults are not covered here (that code is being built elsewhere).
+
+Pod Studio talks to the real kube-apiserver (tests/support/controlplane.py) through the
+fault-injecting proxy (tests/support/faultproxy.py, context ``faulty``), in a fresh namespace per
+test; what "the server has" is asked of the API server itself. Where the control plane cannot run
+(its binaries are not built, PODSTUDIO_REAL_CLUSTER=0) the same tests run on the stand-in API
+server (tests/support/apiserver.py) as before, so that they never just disappear.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +27,9 @@ from composer.domain import edits
 from composer.domain.examples import EXAMPLES_BY_ID
 from composer.models import DeployRecord, SavedComposition
 from tests.hardening import api_error
-from tests.support.kubeconfig import KubeconfigContext, write_kubeconfig
+from tests.support.controlplane_fixtures import real_control_plane_wanted
+from tests.support.faultproxy import wait_for
+from tests.support.kubeconfig import STANDIN_CONTEXT, KubeconfigContext, write_kubeconfig
 
 SHORT = contexts.Timeouts(connect=2.0, read=0.5)
 STALL = 2.0  # seconds: well past SHORT.read
@@ -30,6 +40,65 @@ def short_timeouts(monkeypatch):
     monkeypatch.setattr(contexts, "DEFAULT_TIMEOUTS", SHORT)
 
 
+@dataclass
+class Target:
+    """Where a test deploys and how it injects faults: the proxy in front of the real API server, or
+    the stand-in (same fault words: status, stall, drop, times)."""
+
+    context: str
+    namespace: str
+    injector: Any  # FaultProxy or ApiServer: .inject, .clear_faults, .requests, .requests_matching, .token
+    real: bool
+
+    @property
+    def token(self) -> str:
+        return self.injector.token
+
+    def inject(self, method: str | None, path: str, **options: Any) -> None:
+        self.injector.inject(method, path, **options)
+
+    def clear_faults(self) -> None:
+        self.injector.clear_faults()
+
+    def requests_matching(self, method: str, path: str) -> list:
+        return self.injector.requests_matching(method, path)
+
+    def get(self, kind: str, name: str) -> dict[str, Any] | None:
+        """The object as the server has it (straight from the API server, no faults), or None."""
+        plural = kind.lower() + "s"
+        if not self.real:
+            return self.injector.get(plural, self.namespace, name)
+        return self.injector.get_object(f"/api/v1/namespaces/{self.namespace}/{plural}/{name}")
+
+    def gone(self, kind: str, name: str) -> bool:
+        """Whether the object is gone: a real API server deletes a Pod once the kubelet (kwok) let it go."""
+        return wait_for(lambda: self.get(kind, name) is None, timeout=15) if self.real else self.get(kind, name) is None
+
+    def untrusted_kubeconfig(self, path: Path) -> Path:
+        """A kubeconfig for the same server without its CA: its certificate cannot be verified."""
+        if self.real:
+            return self.injector.write_kubeconfig(path, namespace=self.namespace, trusted=False)
+        server = self.injector
+        return write_kubeconfig(path, [KubeconfigContext(STANDIN_CONTEXT, server.url, server.token)])
+
+    def forget(self, namespace: str) -> None:
+        """Delete a namespace a test may have made (real server only; the stand-in goes with the test)."""
+        if self.real:
+            self.injector.upstream("DELETE", f"/api/v1/namespaces/{namespace}")
+
+
+@pytest.fixture
+def target(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Target:
+    if not real_control_plane_wanted():
+        standin = request.getfixturevalue("standin_target")
+        return Target(STANDIN_CONTEXT, "default", standin.server, real=False)
+    proxy = request.getfixturevalue("fault_proxy")
+    namespace = request.getfixturevalue("cluster_namespace")
+    proxy.write_kubeconfig(proxy.kubeconfig, namespace=namespace)
+    monkeypatch.setenv("KUBECONFIG", str(proxy.kubeconfig))
+    return Target("faulty", namespace, proxy, real=True)
+
+
 def saved(example: str, native_sidecar: bool = False) -> SavedComposition:
     composition = EXAMPLES_BY_ID[example].build()
     if native_sidecar:
@@ -37,8 +106,8 @@ def saved(example: str, native_sidecar: bool = False) -> SavedComposition:
     return SavedComposition.create(composition)
 
 
-def deploy(client, composition: SavedComposition, **flags):
-    body = {"context": "stand-in", "namespace": "default", **flags}
+def deploy(client, target: Target, composition: SavedComposition, **flags):
+    body = {"context": target.context, "namespace": target.namespace, **flags}
     return client.post(f"/api/v1/compositions/{composition.pk}/deploy", json.dumps(body),
                        content_type="application/json")
 
@@ -47,7 +116,7 @@ def deploy(client, composition: SavedComposition, **flags):
 class Fault:
     id: str
     example: str  # exporter: Service then Pod es-metrics; log-tailer: Pod timecheck
-    inject: tuple[str | None, str, dict[str, Any]]  # method, path regex, ApiServer.inject keywords
+    inject: tuple[str | None, str, dict[str, Any]]  # method, path regex, FaultProxy/ApiServer.inject keywords
     status: int
     kind: str
     outcome: str
@@ -92,12 +161,18 @@ FAULTS = [
 @pytest.mark.parametrize("fault", [
     pytest.param(f, id=f.id, marks=[pytest.mark.xfail(strict=True, reason=f.bug)] if f.bug else []) for f in FAULTS
 ])
-def test_a_fault_is_reported_recorded_and_never_a_success(client, db, standin_target, short_timeouts, fault):
-    server = standin_target.server
+def test_a_fault_is_reported_recorded_and_never_a_success(client, db, target, short_timeouts, fault):
     method, path, options = fault.inject
-    server.inject(method, path, **options)
+    target.inject(method, path, **options)
     composition = saved(fault.example, fault.native_sidecar)
-    response = deploy(client, composition, **fault.flags)
+    flags = dict(fault.flags)
+    if flags.get("create_namespace"):  # a namespace that does not exist yet
+        target.namespace = f"{target.namespace}-new" if target.real else f"new-{secrets.token_hex(3)}"
+    try:
+        response = deploy(client, target, composition, **flags)
+    finally:
+        if flags.get("create_namespace"):
+            target.forget(target.namespace)
 
     assert response.status_code == fault.status, response.content[:400]
     body = response.json()
@@ -105,7 +180,7 @@ def test_a_fault_is_reported_recorded_and_never_a_success(client, db, standin_ta
     assert [(r["kind"], r["outcome"]) for r in body["results"]] == fault.results
     for words in fault.words:
         assert words in body["message"]
-    assert server.token not in response.content.decode()
+    assert target.token not in response.content.decode()
 
     record = DeployRecord.objects.get(pk=body["id"])
     assert (record.outcome, record.error_kind, record.message) == (fault.outcome, fault.kind, body["message"])
@@ -113,76 +188,92 @@ def test_a_fault_is_reported_recorded_and_never_a_success(client, db, standin_ta
     # What the record says was applied is what the server has: nothing claimed that is not there.
     applied = [r for r in body["results"] if r["outcome"] in ("created", "configured", "unchanged")]
     for result in applied:
-        assert server.get(result["kind"].lower() + "s", "default", result["name"]) is not None
+        assert target.get(result["kind"], result["name"]) is not None
+    # ... and what failed or was not attempted is not there either (each test starts with none).
+    for result in body["results"]:
+        if result["outcome"] in ("failed", "not_attempted"):
+            assert target.get(result["kind"], result["name"]) is None, result
     page = client.get(record.get_absolute_url()).content.decode()
     assert ("partly applied" if fault.outcome == "partial" else ": failed") in page
 
 
-def test_a_write_that_was_sent_is_never_repeated(client, db, standin_target, short_timeouts):
+def test_a_write_that_was_sent_is_never_repeated(client, db, target, short_timeouts):
     """After a hang-up mid-request the client does not resend the PATCH (it could apply twice)."""
-    server = standin_target.server
-    server.inject("PATCH", r"/pods/", drop=True, times=1)
-    response = deploy(client, saved("log-tailer"))
+    target.inject("PATCH", r"/pods/", drop=True, times=1)
+    response = deploy(client, target, saved("log-tailer"))
     assert response.status_code == 502
-    assert len(server.requests_matching("PATCH", r"/pods/timecheck$")) == 1
-    assert server.get("pods", "default", "timecheck") is None
+    assert len(target.requests_matching("PATCH", r"/pods/timecheck$")) == 1
+    assert target.get("Pod", "timecheck") is None
 
 
-
-
-def test_a_timed_out_write_says_it_may_have_been_applied(client, db, standin_target, short_timeouts):
-    server = standin_target.server
-    server.inject("PATCH", r"/pods/", stall=STALL)
-    body = deploy(client, saved("log-tailer")).json()
+def test_a_timed_out_write_says_it_may_have_been_applied(client, db, target, short_timeouts):
+    target.inject("PATCH", r"/pods/", stall=STALL)
+    body = deploy(client, target, saved("log-tailer")).json()
     assert body["error_kind"] == "timeout"
     assert "may have been applied" in body["message"] or "may still" in body["message"]
 
 
-def test_a_timed_out_write_is_recorded_as_failed_and_a_retry_settles_it(client, db, standin_target, short_timeouts):
-    server = standin_target.server
-    server.inject("PATCH", r"/pods/", stall=1.0)
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: a connection lost after the server answered a write (mid-body) is reported as 'closed the connection "
+    "without answering' and a plain failure, without the 'may have been applied' caveat a timeout gets, although "
+    "the real server applied it (composer/cluster/errors.py _from_transport_error, composer/services/deploys.py "
+    "_summary)"))
+def test_a_hang_up_after_the_write_was_answered_says_it_may_have_been_applied(client, db, target, short_timeouts):
+    if not target.real:
+        pytest.skip("needs a hang-up in the middle of an answer (drop_after_bytes): only the fault proxy has it")
+    target.inject("PATCH", r"/services/", drop_after_bytes=40)  # the server applied it; the answer is cut short
+    body = deploy(client, target, saved("exporter")).json()
+    assert target.get("Service", "es-metrics") is not None
+    assert body["error_kind"] == "unreachable"
+    assert "may have been applied" in body["message"] or "may still" in body["message"]
+
+
+def test_a_timed_out_write_is_recorded_as_failed_and_a_retry_settles_it(client, db, target, short_timeouts):
+    target.inject("PATCH", r"/pods/", stall=1.0)
     composition = saved("log-tailer")
-    first = deploy(client, composition)
+    first = deploy(client, target, composition)
     assert first.status_code == 504 and first.json()["outcome"] == "failed"
-    server.clear_faults()
-    again = deploy(client, composition)  # after the stall the server applied it: the retry is harmless
+    target.clear_faults()
+    if target.real:  # the proxy sends the stalled PATCH on after 1 s: the real server then applies it
+        wait_for(lambda: target.get("Pod", "timecheck"), timeout=10)
+    again = deploy(client, target, composition)  # after the stall the server applied it: the retry is harmless
     assert again.status_code == 201
-    assert [r["outcome"] for r in again.json()["results"]] in (["unchanged"], ["created"])
+    # On the real server the retry comes after the stalled write landed: it changes nothing.
+    assert [r["outcome"] for r in again.json()["results"]] in ((["unchanged"],) if target.real else
+                                                               (["unchanged"], ["created"]))
     assert list(DeployRecord.objects.order_by("pk").values_list("outcome", flat=True)) == ["failed", "succeeded"]
 
 
-def test_a_fault_while_undeploying_is_recorded_with_what_was_deleted(client, db, standin_target, short_timeouts):
-    server = standin_target.server
-    deployed = deploy(client, saved("config-merger")).json()
+def test_a_fault_while_undeploying_is_recorded_with_what_was_deleted(client, db, target, short_timeouts):
+    deployed = deploy(client, target, saved("config-merger")).json()
     assert deployed["outcome"] == "succeeded"
-    server.inject("DELETE", r"/configmaps/", drop=True)
+    target.inject("DELETE", r"/configmaps/", drop=True)
     response = client.delete(f"/api/v1/deployments/{deployed['id']}")
     assert response.status_code == 502
     body = response.json()
     assert (body["action"], body["outcome"], body["error_kind"]) == ("undeploy", "partial", "unreachable")
     assert [(r["kind"], r["outcome"]) for r in body["results"]] == [("Pod", "deleted"), ("ConfigMap", "failed")]
     assert "ConfigMap merged-config-merge-config failed" in body["message"]
-    assert server.get("pods", "default", "merged-config") is None
-    assert server.get("configmaps", "default", "merged-config-merge-config") is not None
+    assert target.gone("Pod", "merged-config")
+    assert target.get("ConfigMap", "merged-config-merge-config") is not None
     assert DeployRecord.objects.get(pk=body["id"]).undeploy_of_id == deployed["id"]
 
 
-
-
-def test_a_partial_undeploy_says_what_it_deleted(client, db, standin_target, short_timeouts):
-    deployed = deploy(client, saved("config-merger")).json()
-    standin_target.server.inject("DELETE", r"/configmaps/", status=500)
+def test_a_partial_undeploy_says_what_it_deleted(client, db, target, short_timeouts):
+    deployed = deploy(client, target, saved("config-merger")).json()
+    target.inject("DELETE", r"/configmaps/", status=500)
     body = client.delete(f"/api/v1/deployments/{deployed['id']}").json()
     assert "Deleted before it: Pod merged-config" in body["message"]
 
 
-def test_a_429_while_undeploying_says_rate_limited(client, db, standin_target, short_timeouts):
+def test_a_429_while_undeploying_says_rate_limited(client, db, target, short_timeouts):
     """DELETE is another method urllib3 retries by itself on Retry-After."""
-    deployed = deploy(client, saved("log-tailer")).json()
-    standin_target.server.inject("DELETE", r"/pods/", status=429, times=None)
+    deployed = deploy(client, target, saved("log-tailer")).json()
+    target.inject("DELETE", r"/pods/", status=429, times=None)
     response = client.delete(f"/api/v1/deployments/{deployed['id']}")
     assert response.json()["outcome"] == "failed"
     assert (response.status_code, response.json()["error_kind"]) == (429, "rate_limited")
+    assert target.get("Pod", "timecheck") is not None  # nothing was deleted behind the 429
 
 
 @pytest.mark.parametrize(("fault", "status", "words"), [
@@ -190,22 +281,24 @@ def test_a_429_while_undeploying_says_rate_limited(client, db, standin_target, s
     ({"stall": STALL}, 504, "did not answer within 0.5 s"),
     ({"drop": True, "times": None}, 502, "closed the connection"),
 ])
-def test_diff_faults_are_json_errors_and_recorded_as_failed_diffs(client, db, standin_target, short_timeouts, fault,
+def test_diff_faults_are_json_errors_and_recorded_as_failed_diffs(client, db, target, short_timeouts, fault,
                                                                   status, words):
-    standin_target.server.inject("PATCH", r"/pods/", **fault)
+    target.inject("PATCH", r"/pods/", **fault)
     composition = saved("log-tailer")
     response = client.post(f"/api/v1/compositions/{composition.pk}/diff",
-                           json.dumps({"context": "stand-in", "namespace": "default"}), content_type="application/json")
+                           json.dumps({"context": target.context, "namespace": target.namespace}),
+                           content_type="application/json")
     assert response.status_code == status
     assert words in api_error(response)
     [record] = DeployRecord.objects.all()
     assert (record.action, record.outcome) == ("diff", "failed") and words in record.message
+    assert target.get("Pod", "timecheck") is None  # a diff (server dry run) never applies
 
 
-def test_the_deploy_panel_never_shows_a_partial_deploy_as_a_success(client, db, standin_target, short_timeouts):
-    standin_target.server.inject("PATCH", r"/pods/", drop=True)
+def test_the_deploy_panel_never_shows_a_partial_deploy_as_a_success(client, db, target, short_timeouts):
+    target.inject("PATCH", r"/pods/", drop=True)
     composition = saved("exporter")
-    response = client.post(f"/c/{composition.pk}/deploy", {"context": "stand-in", "namespace": "default"},
+    response = client.post(f"/c/{composition.pk}/deploy", {"context": target.context, "namespace": target.namespace},
                            HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     html = response.content.decode()
@@ -214,19 +307,18 @@ def test_the_deploy_panel_never_shows_a_partial_deploy_as_a_success(client, db, 
     assert "closed the connection without answering" in html
 
 
-def test_a_stalled_namespace_list_explains_itself_in_time(client, db, standin_target, short_timeouts):
-    standin_target.server.inject("GET", r"^/api/v1/namespaces$", stall=STALL)
+def test_a_stalled_namespace_list_explains_itself_in_time(client, db, target, short_timeouts):
+    target.inject("GET", r"^/api/v1/namespaces$", stall=STALL)
     composition = saved("log-tailer")
-    response = client.get(f"/c/{composition.pk}/deploy/namespaces", {"context": "stand-in"})
+    response = client.get(f"/c/{composition.pk}/deploy/namespaces", {"context": target.context})
     assert response.status_code == 200
     assert "Namespaces can't be listed" in response.content.decode()
     assert "did not answer within 0.5 s" in response.content.decode()
 
 
-def test_a_redeploy_that_fails_leads_to_its_failed_record(client, db, standin_target, short_timeouts):
-    server = standin_target.server
-    first = deploy(client, saved("log-tailer")).json()
-    server.inject("PATCH", r"/pods/", status=503)
+def test_a_redeploy_that_fails_leads_to_its_failed_record(client, db, target, short_timeouts):
+    first = deploy(client, target, saved("log-tailer")).json()
+    target.inject("PATCH", r"/pods/", status=503)
     response = client.post(f"/deployments/{first['id']}/redeploy")
     assert response.status_code == 302
     record = DeployRecord.objects.order_by("-pk").first()
@@ -234,15 +326,14 @@ def test_a_redeploy_that_fails_leads_to_its_failed_record(client, db, standin_ta
     assert (record.outcome, record.error_kind) == ("failed", "server")
 
 
-def test_an_untrusted_certificate_is_unreachable_securely_without_leaking_the_token(client, db, apiserver,
+def test_an_untrusted_certificate_is_unreachable_securely_without_leaking_the_token(client, db, target,
                                                                                      tmp_path, monkeypatch):
-    if not apiserver.tls:
+    if not target.real and not target.injector.tls:
         pytest.skip("the stand-in serves plain HTTP here (no openssl to make a certificate)")
-    kubeconfig = write_kubeconfig(tmp_path / "config", [KubeconfigContext("stand-in", apiserver.url, apiserver.token)])
-    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
-    response = deploy(client, saved("log-tailer"))
+    monkeypatch.setenv("KUBECONFIG", str(target.untrusted_kubeconfig(tmp_path / "config")))
+    response = deploy(client, target, saved("log-tailer"))
     assert response.status_code == 502
     body = response.json()
     assert body["error_kind"] == "unreachable" and "could not be reached securely" in body["message"]
-    assert apiserver.token not in response.content.decode()
-    assert apiserver.requests == []
+    assert target.token not in response.content.decode()
+    assert target.injector.requests == []  # no request got past the TLS handshake
