@@ -163,7 +163,14 @@ def pod_statuses(
     relevant: list[dict[str, Any]] = []
     if events and items:
         names = {item["metadata"]["name"] for item in items}
-        _, listing = connection.request("GET", _events_path(workload.namespace), query=POD_EVENTS_QUERY)
+        try:
+            _, listing = connection.request("GET", _events_path(workload.namespace), query=POD_EVENTS_QUERY)
+        except ClusterError as error:
+            # Events are extra: a user who may read Pods but not Events (a common team Role; the real
+            # control plane's team-a-user) still gets the Pods, not "Access denied" and nothing.
+            if error.kind != "forbidden":
+                raise
+            listing = {}
         relevant = [e for e in listing.get("items") or [] if (e.get("involvedObject") or {}).get("name") in names]
     return build_snapshot(workload, items, relevant)
 
@@ -256,6 +263,11 @@ class StatusFeed:
         watch = self._watches[name]
         try:
             for update in watch:
+                if name == "events" and isinstance(update, Lost) and update.error.kind == "forbidden":
+                    # Not allowed to read Events (see pod_statuses): the Pods alone, no problem shown.
+                    # The watch keeps retrying (backing off), in case it was an API server that had
+                    # just started and not yet loaded its RBAC rules.
+                    continue
                 with self._changed:
                     if isinstance(update, Lost):
                         self._state.problems[name] = update.error

@@ -30,6 +30,7 @@ from composer.cluster.logs import (
     LogRequest,
     explain,
     log_path,
+    not_on_a_node_yet,
     read_blocks,
     timestamp_key,
     to_chunk,
@@ -259,6 +260,8 @@ class LogFollower:
             request.query(),
             read_timeout=self.settings.quiet_reconnect,
         )
+        # A Pod without a node answers 204 at once: waiting, not a stream that ended (see logs.py).
+        response = not_on_a_node_yet(response, request)
         with self._lock:
             if self._stop.is_set():
                 shut(response)

@@ -176,6 +176,26 @@ def explain(error: ClusterError, request: LogRequest) -> ClusterError:
     return error
 
 
+def not_on_a_node_yet(response: urllib3.BaseHTTPResponse, request: LogRequest) -> urllib3.BaseHTTPResponse:
+    """``response``, unless it is the API server's 204 No Content for a Pod that has no node yet.
+
+    For a Pod not scheduled yet (unschedulable, or held by a scheduling gate) the API server
+    asks no kubelet and answers 204 with no body, follow or not (seen on a real API server; the
+    stand-in never did). That is no log *yet*, not an empty log, nor a followed one that ended
+    because the container stopped: say so as a kubelet says it of a waiting container.
+    """
+    if response.status != 204:
+        return response
+    shut(response)
+    raise ClusterError(
+        "not_found",
+        f"Container '{request.container}' has not started yet (Pod '{request.pod}' is not on a node yet): "
+        "it has no logs so far.",
+        status=204,
+        details={"waiting": True},
+    )
+
+
 # ---------------------------------------------------------------------------
 # Tail (not followed)
 # ---------------------------------------------------------------------------
@@ -191,8 +211,11 @@ class RawLog:
         self.request = request
         self.chunk_size = chunk_size
         try:
-            self._response = open_stream(
-                connection, log_path(namespace, request.pod), request.query(), read_timeout=connection.timeouts.read
+            self._response = not_on_a_node_yet(
+                open_stream(
+                    connection, log_path(namespace, request.pod), request.query(), read_timeout=connection.timeouts.read
+                ),
+                request,
             )
         except ClusterError as error:
             raise explain(error, request) from None
@@ -256,7 +279,7 @@ def merged_log(
         try:
             merged._logs.append(RawLog(connection, namespace, request))
         except ClusterError as error:
-            if error.status != 400:  # the Pod is gone, access denied …: nothing to merge
+            if error.status != 400 and not error.details.get("waiting"):  # Pod gone, access denied …: nothing to merge
                 merged.close()
                 raise
             merged.notes.append(error.message)

@@ -186,7 +186,11 @@ class PodStatus:
 
 def _init_step_done(container: ContainerStatus) -> bool:
     if container.kind == NATIVE_SIDECAR:
-        return bool(container.started) or container.state == RUNNING
+        # A sidecar that exited 0 has done its step too (kubectl counts it so): once a Pod has failed
+        # or finished, its sidecars are stopped, and one that stopped cleanly reports terminated,
+        # exit 0. Seen on a real API server (kwok's init-container failure): without this the Pod
+        # read "Init:Completed" and the init container that failed after the sidecar went undiagnosed.
+        return bool(container.started) or container.state == RUNNING or container.succeeded
     return container.succeeded
 
 

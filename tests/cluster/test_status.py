@@ -190,6 +190,26 @@ def test_crash_looping_app_and_unpullable_image_are_blockers(server, kubeconfig_
     assert "its image 'registry.example/app:1.0' cannot be pulled (ErrImagePull). manifest unknown" in image.message
 
 
+def test_a_sidecar_stopped_with_exit_0_has_done_its_step_and_the_failed_init_container_is_the_blocker(
+    server, kubeconfig_env
+):
+    # As on a real server once the Pod failed (tests/cluster_real/test_runtime_real.py): the sidecar is stopped.
+    manifest = pod_manifest("web", init=("wait-db",), sidecars=("log-shipper",))
+    manifest["spec"]["initContainers"].append({"name": "migrate", "image": "registry.example/migrate:1.0"})
+    server.put_object(manifest)
+    server.set_pod_status("default", "web", {
+        "phase": "Failed",
+        "initContainerStatuses": [container_status("wait-db", terminated(0, "Completed")),
+                                  container_status("log-shipper", terminated(0, "Completed"), started=False),
+                                  container_status("migrate", terminated(3, "Error"))],
+        "containerStatuses": [container_status("app", waiting("PodInitializing"))],
+    })
+    (pod,) = pod_statuses("stand-in", "default", manifest).pods
+    assert (pod.status, pod.init_progress) == ("Init:Error", "Init 2/3")
+    blocker = diagnose(pod)
+    assert (blocker.container, blocker.exit_code) == ("migrate", 3)
+
+
 def test_unschedulable_pod_is_a_blocker_without_a_container(server, kubeconfig_env):
     blocker = diagnose_with(server, pod_manifest("web"), {
         "phase": "Pending",
@@ -357,6 +377,23 @@ def test_feed_says_when_the_cluster_is_gone_and_recovers(server, kubeconfig_env)
         while recovered is not None and recovered.problem is not None:
             recovered = feed.next_snapshot(5)
         assert recovered is not None and recovered.problem is None
+    finally:
+        feed.close()
+
+
+def test_without_access_to_events_the_pods_come_alone_and_no_problem_is_shown(server, kubeconfig_env):
+    manifest = pod_manifest("web")
+    server.put_object(manifest)
+    server.put_object(event("web", "Scheduled", "Successfully assigned default/web to node-1"))
+    server.deny("tester", "list", "events")
+    snapshot = pod_statuses("stand-in", "default", manifest)
+    assert [p.name for p in snapshot.pods] == ["web"] and snapshot.pods[0].events == ()
+    feed = StatusFeed("stand-in", Workload.from_manifest(manifest, "default"), settings=FAST).start()
+    try:
+        assert feed.next_snapshot(5).problem is None
+        time.sleep(0.5)  # the Events watch has been refused and retried meanwhile
+        later = feed.next_snapshot(0.5)
+        assert later is None or later.problem is None
     finally:
         feed.close()
 
