@@ -15,6 +15,7 @@ from typing import Any
 
 from composer.domain.model import (
     SECRET_REFUSAL,
+    SERVICE_TYPES,
     AppContainer,
     Composition,
     CompositionError,
@@ -36,6 +37,9 @@ from composer.domain.shapes import (
 WORKLOAD_KINDS = ("Pod", "Deployment")
 APP_FIELDS = {"name", "image", "command", "args", "env", "ports", "volumeMounts", "resources"}
 SERVER_METADATA = {"uid", "resourceVersion", "creationTimestamp", "managedFields", "generation", "selfLink"}
+# What a composition keeps of an object's metadata and of a Deployment's spec (the rest of it goes to `extra`).
+OBJECT_METADATA = {"name", "namespace", "labels", "annotations"}
+DEPLOYMENT_SPEC = {"replicas", "selector", "template"}
 MAX_OBJECTS = 200  # documents in one import: a Pod and its companions, with room to spare
 
 
@@ -165,32 +169,45 @@ def _workload(manifest: dict[str, Any], warnings: list[str]) -> tuple[Workload, 
     spec = manifest.get("spec") or {}
     if not isinstance(spec, dict):
         raise ManifestImportError(f"{where}: spec must be a mapping")
-    if manifest["kind"] == "Pod":
-        pod_metadata, pod_spec, replicas = metadata, spec, 1
-        labels = _mapping(metadata.get("labels") or {}, f"{where}: metadata.labels")
-    else:
-        template = _mapping(spec.get("template") or {}, f"{where}: spec.template")
-        pod_metadata = _mapping(template.get("metadata") or {}, f"{where}: spec.template.metadata")
-        pod_spec = _mapping(template.get("spec") or {}, f"{where}: spec.template.spec")
-        replicas = spec.get("replicas", 1)
-        selector = _mapping(spec.get("selector") or {}, f"{where}: spec.selector")
-        labels = _mapping(pod_metadata.get("labels") or selector.get("matchLabels") or {},
-                          f"{where}: spec.template.metadata.labels")
-        ignored = sorted(set(spec) - {"replicas", "selector", "template"})
-        if ignored:
-            warnings.append(f"{_describe(manifest)}: Deployment fields not kept: {', '.join(ignored)}")
-    _mapping(pod_metadata.get("annotations") or {}, f"{where}: annotations")
     name = metadata.get("name")
     if not isinstance(name, str) or not name:
         raise ManifestImportError(f"{manifest['kind']} without metadata.name")
-    workload = Workload(
-        kind=manifest["kind"],
-        name=name,
-        namespace=metadata.get("namespace", "") or "",
-        labels={str(k): str(v) for k, v in labels.items()},
-        replicas=replicas if isinstance(replicas, int) else 1,
-    )
+    _warn_not_kept(metadata, OBJECT_METADATA, f"{where}: metadata", warnings)
+    workload = Workload(kind=manifest["kind"], name=name, namespace=metadata.get("namespace", "") or "")
+    if manifest["kind"] == "Pod":
+        pod_metadata, pod_spec = metadata, spec
+    else:
+        if manifest.get("apiVersion") != "apps/v1":
+            warnings.append(f"{where}: apiVersion {manifest.get('apiVersion')!r} is rendered as apps/v1")
+        template = _mapping(spec.get("template") or {}, f"{where}: spec.template")
+        pod_metadata = _mapping(template.get("metadata") or {}, f"{where}: spec.template.metadata")
+        # kubectl's generated manifests carry `creationTimestamp: null`, which means nothing.
+        written = {k: v for k, v in pod_metadata.items() if not (k == "creationTimestamp" and v is None)}
+        _warn_not_kept(written, {"labels", "annotations"}, f"{where}: spec.template.metadata", warnings)
+        pod_spec = _mapping(template.get("spec") or {}, f"{where}: spec.template.spec")
+        workload.replicas = spec.get("replicas")
+        workload.own_labels = _strings(metadata.get("labels"), f"{where}: metadata.labels")
+        workload.own_annotations = dict(_mapping(metadata.get("annotations") or {}, f"{where}: metadata.annotations"))
+        if "selector" in spec:
+            workload.selector = copy.deepcopy(_mapping(spec["selector"], f"{where}: spec.selector"))
+            if "matchLabels" in workload.selector:
+                workload.selector["matchLabels"] = _strings(
+                    workload.selector["matchLabels"], f"{where}: spec.selector.matchLabels")
+        workload.extra = {k: copy.deepcopy(v) for k, v in spec.items() if k not in DEPLOYMENT_SPEC}
+    workload.labels = _strings(pod_metadata.get("labels"), f"{where}: labels")
+    _mapping(pod_metadata.get("annotations") or {}, f"{where}: annotations")
     return workload, pod_metadata, pod_spec
+
+
+def _strings(value: Any, where: str) -> dict[str, str]:
+    """A label map; YAML may have read a value such as `version: 1` as a number."""
+    return {str(k): str(v) for k, v in _mapping(value or {}, where).items()}
+
+
+def _warn_not_kept(metadata: dict[str, Any], kept: set[str], where: str, warnings: list[str]) -> None:
+    dropped = sorted(set(metadata) - kept - SERVER_METADATA)
+    if dropped:
+        warnings.append(f"{where}: not kept: {', '.join(dropped)}")
 
 
 def _recorded_helpers(annotation: Any, warnings: list[str]) -> list[dict[str, Any]]:
@@ -314,27 +331,39 @@ def _companions(
     return extra, services
 
 
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    return bool(selector) and all(labels.get(str(k)) == str(v) for k, v in selector.items())
+
+
 def _service(
     services: list[dict[str, Any]], composition: Composition, placed: list[PlacedHelper], warnings: list[str]
 ) -> ServiceExposure:
-    if not services:
-        return ServiceExposure()
-    labels = composition.workload.labels
+    """The first Service that selects the workload's Pods, kept whole; the others stay companions as written."""
+    workload = composition.workload
     chosen = next(
-        (s for s in services if (s.get("spec") or {}).get("selector") and
-         all(labels.get(k) == v for k, v in s["spec"]["selector"].items())),
-        services[0],
+        (s for s in services
+         if (s["metadata"].get("namespace") or "") == workload.namespace
+         and (s.get("spec") or {}).get("type", "ClusterIP") in SERVICE_TYPES
+         and _selects((s.get("spec") or {}).get("selector") or {}, workload.labels)),
+        None,
     )
-    for other in services:
-        if other is not chosen:
-            composition.extra_objects.append(other)
-    spec = chosen.get("spec") or {}
-    if chosen["metadata"].get("name") != composition.workload.name:
-        warnings.append(f"{_describe(chosen)} is renamed {composition.workload.name!r}: "
-                        "the Service takes the workload's name")
+    composition.extra_objects.extend(other for other in services if other is not chosen)
+    if chosen is None:
+        return ServiceExposure()
+    where = _describe(chosen)
+    metadata, spec = chosen["metadata"], chosen.get("spec") or {}
+    _warn_not_kept(metadata, OBJECT_METADATA, f"{where}: metadata", warnings)
+    kept = {k: v for k, v in chosen.items() if k not in ("metadata", "spec")}
+    if kept != {"apiVersion": "v1", "kind": "Service"}:
+        warnings.append(f"{where}: not kept: {', '.join(sorted(set(kept) - {'apiVersion', 'kind'}))}")
     derived_ports = [p for item in placed for p in item.contribution.service_ports]
     return ServiceExposure(
         enabled=True,
         type=spec.get("type", "ClusterIP"),
         ports=[copy.deepcopy(p) for p in spec.get("ports") or [] if p not in derived_ports],
+        name=metadata.get("name", ""),
+        selector=_strings(spec.get("selector"), f"{where}: spec.selector"),
+        labels=_strings(metadata.get("labels"), f"{where}: metadata.labels"),
+        annotations=dict(_mapping(metadata.get("annotations") or {}, f"{where}: metadata.annotations")),
+        extra={k: copy.deepcopy(v) for k, v in spec.items() if k not in ("type", "selector", "ports")},
     )

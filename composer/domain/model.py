@@ -22,11 +22,13 @@ from composer.domain.names import (
     dns_subdomain_problem,
     labels_problems,
     metadata_problems,
+    object_name_problem,
 )
 from composer.domain.shapes import MAX_CONTAINERS, container_problems, service_port_problems
 
 WORKLOAD_KINDS = ("Pod", "Deployment")
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
+SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 # Helper ids end up in URLs and element ids.
 HELPER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 
@@ -44,9 +46,24 @@ class Workload:
     kind: str = "Pod"
     name: str = "my-app"
     namespace: str = ""
+    # The Pod's labels and annotations (a Deployment's pod template's).
     labels: dict[str, str] = field(default_factory=lambda: {"app": "my-app"})
-    replicas: int = 1
+    # None: not written, the API server's default of 1 (or an autoscaler's choice).
+    replicas: int | None = 1
     annotations: dict[str, str] = field(default_factory=dict)
+    # A Deployment's own metadata.labels; None: the Pod's labels (as compositions made before had it).
+    own_labels: dict[str, str] | None = None
+    own_annotations: dict[str, str] = field(default_factory=dict)
+    # A Deployment's spec.selector as written (matchLabels, matchExpressions); None: the Pod's labels.
+    selector: dict[str, Any] | None = None
+    # A Deployment's other spec fields (strategy, minReadySeconds, revisionHistoryLimit …), kept verbatim.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def effective_own_labels(self) -> dict[str, str]:
+        return dict(self.labels if self.own_labels is None else self.own_labels)
+
+    def effective_selector(self) -> dict[str, Any]:
+        return copy.deepcopy(self.selector) if self.selector is not None else {"matchLabels": dict(self.labels)}
 
 
 @dataclass
@@ -78,6 +95,14 @@ class ServiceExposure:
     type: str = "ClusterIP"
     # Ports the user declares; helpers may add their own at render time.
     ports: list[dict[str, Any]] = field(default_factory=list)
+    # "": the workload's name.
+    name: str = ""
+    # spec.selector as written; None: the Pod's labels.
+    selector: dict[str, str] | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    # Other spec fields (clusterIP, sessionAffinity, externalTrafficPolicy …), kept verbatim.
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -170,7 +195,9 @@ def _parse_workload(data: Any, errors: dict[str, str]) -> Workload:
     if not isinstance(data, dict):
         errors["workload"] = "must be an object"
         return defaults
-    _reject_unknown(data, {"kind", "name", "namespace", "labels", "replicas", "annotations"}, "workload.", errors)
+    allowed = {"kind", "name", "namespace", "labels", "replicas", "annotations", "own_labels", "own_annotations",
+               "selector", "extra"}
+    _reject_unknown(data, allowed, "workload.", errors)
     kind = data.get("kind", defaults.kind)
     if kind not in WORKLOAD_KINDS:
         errors["workload.kind"] = f"must be one of {', '.join(WORKLOAD_KINDS)}"
@@ -180,10 +207,43 @@ def _parse_workload(data: Any, errors: dict[str, str]) -> Workload:
         _dns_name(namespace, "workload.namespace", errors)
     labels = _string_map(data.get("labels", defaults.labels), "workload.labels", errors)
     errors.update(labels_problems(labels, "workload.labels"))
-    replicas = _int(data.get("replicas", 1), "workload.replicas", errors, minimum=0, maximum=1000)
+    replicas = data.get("replicas", 1)
+    if replicas is not None:
+        replicas = _int(replicas, "workload.replicas", errors, minimum=0, maximum=1000)
     annotations = _string_map(data.get("annotations", {}), "workload.annotations", errors)
     errors.update(annotation_keys_problems(annotations, "workload.annotations"))
-    return Workload(kind, name, namespace, labels, replicas, annotations)
+    own_labels = data.get("own_labels")
+    if own_labels is not None:
+        own_labels = _string_map(own_labels, "workload.own_labels", errors)
+        errors.update(labels_problems(own_labels, "workload.own_labels"))
+    own_annotations = _string_map(data.get("own_annotations", {}), "workload.own_annotations", errors)
+    errors.update(annotation_keys_problems(own_annotations, "workload.own_annotations"))
+    selector = data.get("selector")
+    if selector is not None:
+        selector = _label_selector(selector, "workload.selector", errors)
+    extra = _dict(data.get("extra", {}), "workload.extra", errors)
+    return Workload(kind, name, namespace, labels, replicas, annotations, own_labels, own_annotations, selector, extra)
+
+
+def _label_selector(data: Any, path: str, errors: dict[str, str]) -> dict[str, Any]:
+    """A LabelSelector as the API server accepts it: matchLabels and matchExpressions."""
+    if not isinstance(data, dict):
+        errors[path] = "must be an object with matchLabels and/or matchExpressions"
+        return {}
+    _reject_unknown(data, {"matchLabels", "matchExpressions"}, f"{path}.", errors)
+    selector = copy.deepcopy(data)
+    if "matchLabels" in data:
+        selector["matchLabels"] = _string_map(data["matchLabels"], f"{path}.matchLabels", errors)
+        errors.update(labels_problems(selector["matchLabels"], f"{path}.matchLabels"))
+    for index, expression in enumerate(_list_of_dicts(data.get("matchExpressions", []), f"{path}.matchExpressions",
+                                                      errors)):
+        where = f"{path}.matchExpressions[{index}]"
+        values = expression.get("values", [])
+        if not isinstance(expression.get("key"), str) or expression.get("operator") not in SELECTOR_OPERATORS:
+            errors[where] = f"needs a key and an operator ({', '.join(SELECTOR_OPERATORS)})"
+        elif not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+            errors[f"{where}.values"] = "must be a list of strings"
+    return selector
 
 
 def _parse_app(data: Any, errors: dict[str, str]) -> AppContainer:
@@ -270,7 +330,8 @@ def _parse_service(data: Any, errors: dict[str, str]) -> ServiceExposure:
     if not isinstance(data, dict):
         errors["options.service"] = "must be an object"
         return ServiceExposure()
-    _reject_unknown(data, {"enabled", "type", "ports"}, "options.service.", errors)
+    _reject_unknown(data, {"enabled", "type", "ports", "name", "selector", "labels", "annotations", "extra"},
+                    "options.service.", errors)
     enabled = data.get("enabled", False)
     if not isinstance(enabled, bool):
         errors["options.service.enabled"] = "must be true or false"
@@ -285,7 +346,20 @@ def _parse_service(data: Any, errors: dict[str, str]) -> ServiceExposure:
         number = port.get("port")
         if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 65535:
             errors[f"options.service.ports[{index}].port"] = "a port number from 1 to 65535"
-    return ServiceExposure(bool(enabled), service_type, ports)
+    name = data.get("name", "")
+    name_problem = object_name_problem("Service", name) if name != "" else None
+    if name_problem:
+        errors["options.service.name"] = name_problem
+    selector = data.get("selector")
+    if selector is not None:
+        selector = _string_map(selector, "options.service.selector", errors)
+        errors.update(labels_problems(selector, "options.service.selector"))
+    labels = _string_map(data.get("labels", {}), "options.service.labels", errors)
+    errors.update(labels_problems(labels, "options.service.labels"))
+    annotations = _string_map(data.get("annotations", {}), "options.service.annotations", errors)
+    errors.update(annotation_keys_problems(annotations, "options.service.annotations"))
+    extra = _dict(data.get("extra", {}), "options.service.extra", errors)
+    return ServiceExposure(bool(enabled), service_type, ports, name, selector, labels, annotations, extra)
 
 
 def _dns_name(value: Any, path: str, errors: dict[str, str], subdomain: bool = False) -> str:

@@ -202,21 +202,20 @@ def _workload(composition: Composition, placed: list[PlacedHelper], pod_spec: di
     workload = composition.workload
     pod_metadata = _pod_metadata(composition, placed)
     if workload.kind == "Pod":
-        metadata = {"name": workload.name, **_namespace(composition), **pod_metadata}
-        return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": pod_spec}
-    metadata = {"name": workload.name, **_namespace(composition)}
-    if workload.labels:
-        metadata["labels"] = dict(workload.labels)
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": metadata,
-        "spec": {
-            "replicas": workload.replicas,
-            "selector": {"matchLabels": dict(workload.labels)},
-            "template": {"metadata": pod_metadata, "spec": pod_spec},
-        },
-    }
+        own = {"name": workload.name, **_namespace(composition), **pod_metadata}
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": own, "spec": pod_spec}
+    metadata: dict[str, Any] = {"name": workload.name, **_namespace(composition)}
+    own_labels = workload.effective_own_labels()
+    if own_labels:
+        metadata["labels"] = own_labels
+    if workload.own_annotations:
+        metadata["annotations"] = dict(workload.own_annotations)
+    spec: dict[str, Any] = {} if workload.replicas is None else {"replicas": workload.replicas}
+    spec["selector"] = workload.effective_selector()
+    spec["template"] = {"metadata": pod_metadata, "spec": pod_spec}
+    for key, value in workload.extra.items():
+        spec.setdefault(key, copy.deepcopy(value))
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec}
 
 
 def _namespace(composition: Composition) -> dict[str, str]:
@@ -243,15 +242,22 @@ def _with_namespace(composition: Composition, manifest: dict[str, Any]) -> dict[
     return manifest
 
 
+def service_name(composition: Composition) -> str:
+    return composition.options.service.name or composition.workload.name
+
+
 def _service(composition: Composition, placed: list[PlacedHelper]) -> dict[str, Any] | None:
     service = composition.options.service
     if not service.enabled:
         return None
     ports = _merge_unique(service.ports, [p for item in placed for p in item.contribution.service_ports], key="name")
-    spec: dict[str, Any] = {"type": service.type, "selector": dict(composition.workload.labels), "ports": ports}
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": composition.workload.name, **_namespace(composition)},
-        "spec": spec,
-    }
+    selector = composition.workload.labels if service.selector is None else service.selector
+    spec: dict[str, Any] = {"type": service.type, "selector": dict(selector), "ports": ports}
+    for key, value in service.extra.items():
+        spec.setdefault(key, copy.deepcopy(value))
+    metadata: dict[str, Any] = {"name": service_name(composition), **_namespace(composition)}
+    if service.labels:
+        metadata["labels"] = dict(service.labels)
+    if service.annotations:
+        metadata["annotations"] = dict(service.annotations)
+    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec}

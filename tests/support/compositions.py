@@ -93,8 +93,17 @@ def canonical(composition: Composition) -> dict[str, Any]:
     # A draft keeps settings the manifests cannot carry (a disabled Service's ports, a Pod's replicas).
     if not data["options"]["service"]["enabled"]:
         data["options"]["service"] = {"enabled": False}
-    if data["workload"]["kind"] == "Pod":
-        data["workload"]["replicas"] = 1
+    workload, service = data["workload"], data["options"]["service"]
+    if workload["kind"] == "Pod":
+        workload["replicas"] = 1
+        # A Pod's own metadata is its Pod metadata; the Deployment-only settings mean nothing.
+        workload.update(own_annotations={}, extra={})
+    # Defaults written out: the Pod's labels, the workload's name.
+    workload["own_labels"] = composition.workload.effective_own_labels()
+    workload["selector"] = composition.workload.effective_selector()
+    if service.get("enabled"):
+        service["name"] = service["name"] or workload["name"]
+        service["selector"] = workload["labels"] if service["selector"] is None else service["selector"]
     for helper in data["helpers"]:
         pattern = CATALOG[helper["pattern"]]
         helper["params"] = pattern.clean_params(helper["params"])[0]

@@ -160,7 +160,8 @@ def apply_pod_form(composition: Composition, post: QueryDict) -> Composition:
             "name": str.strip,
             "namespace": str.strip,
             "labels": parse_pairs,
-            "replicas": lambda text: int(text) if text.strip().lstrip("-").isdigit() else text,
+            "replicas": lambda text: int(text) if text.strip().lstrip("-").isdigit() else (
+                None if not text.strip() else text),
             "termination_grace_period_seconds": lambda text: int(text) if text.strip().isdigit() else (
                 None if not text.strip() else text),
             "service_type": str.strip,
