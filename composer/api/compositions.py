@@ -100,7 +100,8 @@ def manifest(request: HttpRequest, pk: int) -> HttpResponse:
 
 @api_view("GET")
 def problems(request: HttpRequest, pk: int) -> JsonResponse:
-    result = preview_of(_saved(request, pk).composition(), _kubernetes_version(request))
+    saved = _saved(request, pk)
+    result = preview_of(saved.composition(), _kubernetes_version(request), saved=saved)
     return JsonResponse({
         "kubernetes_version": _kubernetes_version(request),
         "errors": result.error_count,

@@ -10,9 +10,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+from composer.domain import selectors
 from composer.domain.names import manifest_name_problems
 from composer.domain.problems import Problem, Severity
-from composer.domain.render import Placement, Rendering
+from composer.domain.render import Placement, Rendering, service_name
 
 NATIVE_SIDECAR_MIN = (1, 29)
 PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
@@ -20,13 +21,20 @@ PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
 
 
-def lint(rendering: Rendering, cluster_version: tuple[int, int] | None = None) -> list[Problem]:
+def lint(
+    rendering: Rendering,
+    cluster_version: tuple[int, int] | None = None,
+    deployed_selectors: dict[str, dict[str, Any]] | None = None,
+) -> list[Problem]:
+    """`deployed_selectors`: the selector the workload was last deployed with, by target ("context/namespace")."""
     where = f"{rendering.workload['kind']}/{rendering.composition.workload.name}"
     problems: list[Problem] = []
     for check in CHECKS:
         problems.extend(check(rendering, where))
     if cluster_version is not None:
         problems.extend(_native_sidecars_supported(rendering, where, cluster_version))
+    if deployed_selectors:
+        problems.extend(_selector_changed(rendering, where, deployed_selectors))
     return sorted(problems, key=lambda p: ("error", "warning", "info").index(p.severity))
 
 
@@ -177,10 +185,55 @@ def _process_namespace(rendering: Rendering, where: str) -> Iterator[Problem]:
                       "files through /proc/<pid>/root (secrets included)", f"{where}: spec.shareProcessNamespace")
 
 
-def _service_ports(rendering: Rendering, where: str) -> Iterator[Problem]:
-    service = next((m for m in rendering.manifests if m.get("kind") == "Service"), None)
-    if service is None:
+def _pod_labels(rendering: Rendering) -> dict[str, str]:
+    return rendering.composition.workload.labels
+
+
+def _selector(rendering: Rendering, where: str) -> Iterator[Problem]:
+    if rendering.workload["kind"] != "Deployment":
         return
+    selector = rendering.workload["spec"]["selector"]
+    if selectors.is_empty(selector):
+        yield Problem(E, "selector-mismatch", "The selector is empty: the API server refuses a Deployment that "
+                      "would select every Pod of its namespace", f"{where}: spec.selector")
+    elif not selectors.matches(selector, _pod_labels(rendering)):
+        yield Problem(E, "selector-mismatch",
+                      f"The selector {selectors.describe(selector)} does not select the Pod labels "
+                      f"{selectors.describe({'matchLabels': _pod_labels(rendering)})}: the API server refuses it",
+                      f"{where}: spec.selector")
+
+
+def _service_selectors(rendering: Rendering, where: str) -> Iterator[Problem]:
+    for manifest in rendering.manifests:
+        selector = (manifest.get("spec") or {}).get("selector") or {}
+        if manifest.get("kind") != "Service" or not selector:
+            continue  # a Service without a selector has its endpoints managed by hand
+        if not selectors.matches({"matchLabels": selector}, _pod_labels(rendering)):
+            yield Problem(W, "service-selects-nothing",
+                          f"Service '{manifest['metadata'].get('name')}' selects "
+                          f"{selectors.describe({'matchLabels': selector})}, which the Pod labels do not match: "
+                          "it sends no traffic to this workload", f"Service/{manifest['metadata'].get('name')}: "
+                          "spec.selector")
+
+
+def _selector_changed(rendering: Rendering, where: str, deployed: dict[str, dict[str, Any]]) -> Iterator[Problem]:
+    if rendering.workload["kind"] != "Deployment":
+        return
+    selector = rendering.workload["spec"]["selector"]
+    for target, was in sorted(deployed.items()):
+        if was != selector:
+            yield Problem(W, "selector-changed",
+                          f"The selector changed from {selectors.describe(was)} to {selectors.describe(selector)} "
+                          f"since the deploy to {target}; a Deployment's selector is immutable, so the API server "
+                          "refuses this change there: undeploy it, then deploy again", f"{where}: spec.selector")
+
+
+def _service_ports(rendering: Rendering, where: str) -> Iterator[Problem]:
+    name = service_name(rendering.composition)
+    exposed = [m for m in rendering.manifests if m.get("kind") == "Service" and m["metadata"].get("name") == name]
+    if not rendering.composition.options.service.enabled or not exposed:
+        return
+    service = exposed[-1]  # the workload's own, rendered after the companions
     named, numbered = set(), set()
     for list_name, _index, container in _all_containers(rendering):
         if list_name == "initContainers" and container.get("restartPolicy") != "Always":
@@ -242,4 +295,6 @@ CHECKS = (
     _process_namespace,
     _service_ports,
     _env_overrides,
+    _selector,
+    _service_selectors,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from composer.domain.lint import lint
 from composer.domain.model import Composition
@@ -31,9 +32,11 @@ def preview(
     composition: Composition,
     kubernetes_version: str | None = None,
     cluster_version: tuple[int, int] | None = None,
+    deployed_selectors: dict[str, dict[str, Any]] | None = None,
 ) -> Preview:
     rendering = build(composition)
-    problems = lint(rendering, cluster_version) + validate_manifests(rendering.manifests, kubernetes_version)
+    problems = lint(rendering, cluster_version, deployed_selectors)
+    problems += validate_manifests(rendering.manifests, kubernetes_version)
     order = (Severity.ERROR, Severity.WARNING, Severity.INFO)
     problems.sort(key=lambda p: order.index(p.severity))
     return Preview(rendering, dump_documents(rendering.manifests), problems)

@@ -90,7 +90,7 @@ def helper_cards(rendering: Rendering) -> tuple[list[HelperCard], list[HelperCar
 
 def workspace_context(saved: SavedComposition, **extra: Any) -> dict[str, Any]:
     composition = saved.composition()
-    result = preview_of(composition)
+    result = preview_of(composition, saved=saved)
     sequence, beside = helper_cards(result.rendering)
     app = composition.app
     return {
