@@ -1,5 +1,7 @@
 import yaml
 
+from composer.domain.render import render
+from composer.domain.yamlio import dump_documents
 from composer.models import SavedComposition
 
 
@@ -89,3 +91,20 @@ def test_unknown_kubernetes_version_is_400(api, saved):
     response = api.get(f"compositions/{saved.pk}/problems", kubernetes_version="latest")
     assert response.status_code == 400 and "not a version" in response.json()["error"]
     assert api.get(f"compositions/{saved.pk}/problems", kubernetes_version="1.28").status_code == 200
+
+
+def test_problems_flag_a_selector_changed_since_a_deploy_that_is_still_in_the_cluster(api):
+    workload = {"kind": "Deployment", "name": "shop", "labels": {"app": "shop"}}
+    created = api.post("compositions", {"workload": workload, "app": {"image": "nginx:1.27"}}).json()
+    saved = SavedComposition.objects.get(pk=created["id"])
+    applied = [{"kind": "Deployment", "name": "shop", "outcome": "configured"}]
+    for namespace, action in (("shop", "deploy"), ("gone", "deploy"), ("gone", "undeploy")):
+        saved.deploys.create(composition_name="shop", revision=1, action=action, context="kind-dev",
+                             namespace=namespace, user="local", outcome="succeeded", results=applied,
+                             manifest_yaml=dump_documents(render(saved.composition())))
+    api.put(f"compositions/{created['id']}", {"workload": {**workload, "selector": {"matchLabels": {"app": "shop",
+                                                                                                    "v": "2"}}},
+                                              "app": {"image": "nginx:1.27"}})
+    problems = api.get(f"compositions/{created['id']}/problems").json()["problems"]
+    changed = [p for p in problems if p["code"] == "selector-changed"]
+    assert [p["message"].split(" since the deploy to ")[1].split(";")[0] for p in changed] == ["kind-dev/shop"]
