@@ -1,9 +1,10 @@
 """Manifests -> Composition: the inverse of render().
 
-Helpers are recognised from the annotation render() writes, and only when the
-pattern re-derives exactly the container found (a hand-edited container becomes a
-`custom` helper instead, so nothing is lost). Every other container becomes a
-`custom` helper; whatever cannot be represented is reported as a warning.
+Helpers are recognised by their shape (composer.domain.recognition proposes a pattern and params for
+each container; an old composition's `pod-studio.dev/helpers` annotation proposes what it recorded).
+A proposal is kept only if the pattern, with the container's extra fields as overrides, renders the
+Pod exactly as an import of every helper as a `custom` container does; anything else stays `custom`
+(nothing is lost, nothing mis-attributed). Whatever cannot be represented is reported as a warning.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from composer.domain.model import (
     Workload,
 )
 from composer.domain.patterns import CATALOG
-from composer.domain.render import HELPERS_ANNOTATION, PlacedHelper, place_helper
+from composer.domain.patterns.custom import CUSTOM_ROLES
+from composer.domain.recognition import Found, candidates, known_image
+from composer.domain.render import HELPERS_ANNOTATION, PlacedHelper, place_helper, render
 from composer.domain.shapes import (
     MAX_CONTAINERS,
     container_problems,
@@ -81,32 +84,92 @@ def _import(documents: list[dict[str, Any]]) -> ImportResult:
     workload_manifest = workloads[0]
     for extra in workloads[1:]:
         warnings.append(f"{_describe(extra)} not imported: a composition holds one Pod or Deployment")
-    workload, pod_metadata, pod_spec = _workload(workload_manifest, warnings)
+    _, pod_metadata, pod_spec = _workload(workload_manifest, [])  # its warnings come with the assembly below
     containers = pod_spec.get("containers") or []
     if not containers:
         raise ManifestImportError(f"{_describe(workload_manifest)} has no containers")
     _check_pod_spec_shape(pod_spec, _describe(workload_manifest))
-    annotations = dict(pod_metadata.get("annotations") or {})
-    recorded = _recorded_helpers(annotations.pop(HELPERS_ANNOTATION, None), warnings)
-    workload.annotations = annotations
-    as_found = _app(containers[0])
-    composition = Composition(workload=workload, app=as_found)
-    placed = _helpers(composition, pod_spec, recorded)
-    # Patterns that copy the app's own settings (migrations) are recognised only once the
-    # env and mounts the other helpers derived are taken off the app again.
-    composition.app = _without_derived(as_found, placed)
-    placed = _helpers(composition, pod_spec, recorded)
-    composition.app = _without_derived(as_found, placed)
-    composition.helpers = [item.helper for item in placed]
-    composition.options = _options(pod_spec, placed)
-    composition.extra_objects, services = _companions(objects, workload_manifest, placed, warnings)
-    composition.options.service = _service(services, composition, placed, warnings)
+    recorded = _recorded_helpers((pod_metadata.get("annotations") or {}).get(HELPERS_ANNOTATION), warnings)
+
+    def assemble(chosen: dict[int, dict[str, Any]]) -> tuple[Composition, list[str], set[int]]:
+        return _assemble(objects, workload_manifest, recorded, chosen)
+
+    composition, warnings_found, _ = assemble({})
+    as_custom = _comparable(render(composition))
+    chosen: dict[int, dict[str, Any]] = {}
+    for position, proposals in _proposals(pod_spec, recorded).items():
+        for proposal in proposals:
+            trial, trial_warnings, recognised = assemble({**chosen, position: proposal})
+            if position in recognised and _comparable(render(trial)) == as_custom:
+                chosen[position] = proposal
+                composition, warnings_found = trial, trial_warnings
+                break
     try:
         # Validate exactly as the API would, so an import never stores what could not be saved.
         Composition.from_dict(composition.to_dict())
     except CompositionError as error:
         raise ManifestImportError(f"the manifests do not make a valid composition: {error}") from None
-    return ImportResult(composition, warnings)
+    return ImportResult(composition, warnings + warnings_found)
+
+
+def _assemble(
+    objects: list[dict[str, Any]], workload_manifest: dict[str, Any], recorded: list[dict[str, Any]],
+    chosen: dict[int, dict[str, Any]],
+) -> tuple[Composition, list[str], set[int]]:
+    """The composition with the chosen proposals (by helper position) and every other helper custom."""
+    warnings: list[str] = []
+    workload, pod_metadata, pod_spec = _workload(workload_manifest, warnings)
+    annotations = dict(pod_metadata.get("annotations") or {})
+    annotations.pop(HELPERS_ANNOTATION, None)
+    workload.annotations = annotations
+    as_found = _app(pod_spec["containers"][0])
+    composition = Composition(workload=workload, app=as_found)
+    placed, _ = _helpers(composition, pod_spec, recorded, chosen)
+    # Patterns that copy the app's own settings (migrations) are recognised only once the
+    # env and mounts the other helpers derived are taken off the app again.
+    composition.app = _without_derived(as_found, placed)
+    placed, recognised = _helpers(composition, pod_spec, recorded, chosen)
+    composition.app = _without_derived(as_found, placed)
+    composition.helpers = [item.helper for item in placed]
+    composition.options = _options(pod_spec, placed)
+    composition.extra_objects, services = _companions(objects, workload_manifest, placed, warnings)
+    composition.options.service = _service(services, composition, placed, warnings)
+    return composition, warnings, recognised
+
+
+def _helper_containers(pod_spec: dict[str, Any]) -> list[tuple[dict[str, Any], bool]]:
+    """(container, is in initContainers) for every container but the app, in Pod order."""
+    return ([(c, True) for c in pod_spec.get("initContainers") or []]
+            + [(c, False) for c in (pod_spec.get("containers") or [])[1:]])
+
+
+def _proposals(pod_spec: dict[str, Any], recorded: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """Per helper position, the (pattern, params) to try: what an old annotation recorded, then the shape's."""
+    by_container = {entry["container"]: entry for entry in recorded}
+    app = pod_spec["containers"][0]
+    proposals = {}
+    for position, (container, in_init) in enumerate(_helper_containers(pod_spec)):
+        native = in_init and container.get("restartPolicy") == "Always"
+        spec = {k: v for k, v in container.items() if not (native and k == "restartPolicy")}
+        entry = by_container.get(container.get("name"))
+        listed = [entry] if entry and entry.get("pattern") != "custom" else []
+        found = Found(spec, runs_to_completion=in_init and not native, app=app)
+        listed += [{"pattern": pattern_id, "params": params} for pattern_id, params in candidates(found)]
+        if listed:
+            proposals[position] = listed
+    return proposals
+
+
+def _comparable(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The manifests without the helpers annotation, which says nothing about the Pod."""
+    manifests = copy.deepcopy(manifests)
+    workload = manifests[-1]
+    metadata = workload["metadata"] if workload["kind"] == "Pod" else workload["spec"]["template"]["metadata"]
+    annotations = metadata.get("annotations") or {}
+    annotations.pop(HELPERS_ANNOTATION, None)
+    if not annotations:
+        metadata.pop("annotations", None)
+    return manifests
 
 
 def _flatten(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -237,55 +300,88 @@ def _app(container: dict[str, Any]) -> AppContainer:
     )
 
 
-def _helpers(composition: Composition, pod_spec: dict, recorded: list[dict[str, Any]]) -> list[PlacedHelper]:
+def _helpers(
+    composition: Composition, pod_spec: dict, recorded: list[dict[str, Any]], chosen: dict[int, dict[str, Any]]
+) -> tuple[list[PlacedHelper], set[int]]:
+    """The helpers in order, and the positions whose chosen proposal was recognised."""
+    recorded_by_container = {entry["container"]: entry for entry in recorded}
     order = {entry["container"]: index for index, entry in enumerate(recorded)}
-    by_container = {entry["container"]: entry for entry in recorded}
     found: list[tuple[int, int, PlacedHelper]] = []
-    helper_containers = [(c, True) for c in pod_spec.get("initContainers") or []]
-    helper_containers += [(c, False) for c in (pod_spec.get("containers") or [])[1:]]
-    for position, (container, in_init) in enumerate(helper_containers):
+    recognised = set()
+    for position, (container, in_init) in enumerate(_helper_containers(pod_spec)):
         helper_id = f"h{position + 1}"
         native = in_init and container.get("restartPolicy") == "Always"
         spec = {k: v for k, v in container.items() if not (native and k == "restartPolicy")}
-        entry = by_container.get(container.get("name"))
-        placed = _recognise(composition, helper_id, spec, native, entry) if entry else None
+        placed = _recognise(composition, helper_id, spec, native, chosen[position]) if position in chosen else None
         if placed is None:
-            role = (entry or {}).get("params", {}).get("role") if (entry or {}).get("pattern") == "custom" else None
-            role = role or ("init" if in_init and not native else "sidecar")
-            helper = Helper(helper_id, "custom", {"role": role, "container": copy.deepcopy(spec)}, native)
-            placed = place_helper(helper, CATALOG["custom"], composition)
+            placed = _as_custom(composition, helper_id, spec, in_init, native, recorded_by_container)
+        else:
+            recognised.add(position)
         # Recorded helpers keep their recorded order; others follow in Pod order.
         found.append((order.get(container.get("name"), len(order)), position, placed))
     found.sort(key=lambda item: (item[0], item[1]))
     placed_helpers = [item[2] for item in found]
     for number, item in enumerate(placed_helpers, start=1):
         item.helper.id = f"h{number}"
-    return placed_helpers
+    return placed_helpers, recognised
+
+
+def _as_custom(
+    composition: Composition, helper_id: str, spec: dict, in_init: bool, native: bool,
+    recorded_by_container: dict[str, dict[str, Any]],
+) -> PlacedHelper:
+    """A custom helper in the role recorded, else the one its place and image say (init, or what the image is)."""
+    entry = recorded_by_container.get(spec.get("name")) or {}
+    role = entry.get("params", {}).get("role") if entry.get("pattern") == "custom" else None
+    if role not in CUSTOM_ROLES:
+        known = known_image(str(spec.get("image", "")))
+        long_running_role = known.role if known and known.role != "init" else "sidecar"
+        role = "init" if in_init and not native else long_running_role
+    helper = Helper(helper_id, "custom", {"role": role, "container": copy.deepcopy(spec)}, native)
+    return place_helper(helper, CATALOG["custom"], composition)
 
 
 def _recognise(
-    composition: Composition, helper_id: str, spec: dict, native: bool, entry: dict[str, Any]
+    composition: Composition, helper_id: str, spec: dict, native: bool, proposal: dict[str, Any]
 ) -> PlacedHelper | None:
-    pattern = CATALOG.get(entry.get("pattern", ""))
-    if pattern is None or pattern.id == "custom" or not isinstance(entry.get("params"), dict):
+    """The pattern proposed, with the container's other fields as overrides; None if it cannot be the container."""
+    pattern = CATALOG.get(proposal.get("pattern", ""))
+    if pattern is None or pattern.id == "custom" or not isinstance(proposal.get("params"), dict):
         return None
-    helper = Helper(helper_id, pattern.id, dict(entry["params"]), native)
+    helper = Helper(helper_id, pattern.id, dict(proposal["params"]), native)
     placed = place_helper(helper, pattern, composition)
-    if placed.param_errors or placed.container != spec:
+    if placed.param_errors or placed.container.get("name") != spec.get("name"):
         return None
-    helper.params = {k: v for k, v in placed.params.items() if k in entry["params"]}
-    return placed
+    defaults = pattern.defaults()
+    helper.params = {k: v for k, v in placed.params.items() if v != defaults.get(k)}
+    helper.overrides = _overrides(spec, placed.container)
+    return place_helper(helper, pattern, composition)
+
+
+def _overrides(found: dict[str, Any], derived: dict[str, Any]) -> dict[str, Any]:
+    """Field by field, what makes the derived container the one found (None: leave the field out)."""
+    changed = {key: copy.deepcopy(value) for key, value in found.items() if derived.get(key) != value}
+    return {**changed, **{key: None for key in derived if key not in found}}
 
 
 def _without_derived(as_found: AppContainer, placed: list[PlacedHelper]) -> AppContainer:
     app = copy.deepcopy(as_found)
     derived_env = [e for item in placed for e in item.contribution.app_env]
     derived_mounts = [m for item in placed for m in item.contribution.app_mounts]
-    app.env = [e for e in app.env if e not in derived_env]
-    app.volume_mounts = [m for m in app.volume_mounts if m not in derived_mounts]
+    app.env = _take_off(app.env, derived_env, "name")
+    app.volume_mounts = _take_off(app.volume_mounts, derived_mounts, "mountPath")
     if any(item.contribution.app_command == app.command for item in placed if item.contribution.app_command):
         app.command = []
     return app
+
+
+def _take_off(found: list[dict[str, Any]], derived: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """The entries no helper derives; all of them when rendering (own entries, then derived) would reorder them."""
+    own = [entry for entry in found if entry not in derived]
+    own_keys = [entry.get(key) for entry in own]
+    derived_keys = [entry.get(key) for entry in derived if entry in found and entry.get(key) not in own_keys]
+    rendered = own_keys + list(dict.fromkeys(derived_keys))
+    return own if rendered == [entry.get(key) for entry in found] else found
 
 
 def _options(pod_spec: dict[str, Any], placed: list[PlacedHelper]) -> PodOptions:
@@ -294,9 +390,19 @@ def _options(pod_spec: dict[str, Any], placed: list[PlacedHelper]) -> PodOptions
     return PodOptions(
         share_process_namespace=bool(pod_spec.get("shareProcessNamespace", False)),
         termination_grace_period_seconds=pod_spec.get("terminationGracePeriodSeconds"),
-        volumes=[copy.deepcopy(v) for v in pod_spec.get("volumes") or [] if v not in derived_volumes],
+        volumes=_own_volumes(pod_spec.get("volumes") or [], derived_volumes),
         extra={k: copy.deepcopy(v) for k, v in pod_spec.items() if k not in handled},
     )
+
+
+def _own_volumes(found: list[dict[str, Any]], derived: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The volumes no helper derives; all of them, in the Pod's order, when rendering would reorder them."""
+    own = [copy.deepcopy(v) for v in found if v not in derived]
+    derived_names = list(dict.fromkeys(v.get("name") for v in derived if v in found))
+    rendered_order = derived_names + [v.get("name") for v in own if v.get("name") not in derived_names]
+    if rendered_order != [v.get("name") for v in found]:
+        return copy.deepcopy(found)
+    return own
 
 
 def _clean_metadata(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -360,7 +466,7 @@ def _service(
     return ServiceExposure(
         enabled=True,
         type=spec.get("type", "ClusterIP"),
-        ports=[copy.deepcopy(p) for p in spec.get("ports") or [] if p not in derived_ports],
+        ports=copy.deepcopy(_take_off(spec.get("ports") or [], derived_ports, "name")),
         name=metadata.get("name", ""),
         selector=_strings(spec.get("selector"), f"{where}: spec.selector"),
         labels=_strings(metadata.get("labels"), f"{where}: metadata.labels"),

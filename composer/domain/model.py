@@ -87,6 +87,9 @@ class Helper:
     params: dict[str, Any] = field(default_factory=dict)
     # Sidecar-like helpers may run as an init container with restartPolicy: Always (k8s >= 1.29).
     native_sidecar: bool = False
+    # What the real container says that the pattern does not produce, top-level field by field
+    # (None: the field is left out), so that an imported helper renders exactly as found.
+    overrides: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -289,7 +292,7 @@ def _parse_helpers(data: Any, errors: dict[str, str]) -> list[Helper]:
         if not isinstance(item, dict):
             errors[path] = "must be an object with pattern and params"
             continue
-        _reject_unknown(item, {"id", "pattern", "params", "native_sidecar"}, f"{path}.", errors)
+        _reject_unknown(item, {"id", "pattern", "params", "native_sidecar", "overrides"}, f"{path}.", errors)
         helper_id = item.get("id", f"h{index + 1}")
         if not isinstance(helper_id, str) or not HELPER_ID.fullmatch(helper_id) or helper_id in seen_ids:
             errors[f"{path}.id"] = "a unique id of lower-case letters, digits and '-' (e.g. h1)"
@@ -301,7 +304,10 @@ def _parse_helpers(data: Any, errors: dict[str, str]) -> list[Helper]:
         native = item.get("native_sidecar", False)
         if not isinstance(native, bool):
             errors[f"{path}.native_sidecar"] = "must be true or false"
-        helpers.append(Helper(str(helper_id), str(pattern), params, bool(native)))
+        overrides = _dict(item.get("overrides", {}), f"{path}.overrides", errors)
+        if "name" in overrides:
+            errors[f"{path}.overrides.name"] = "the container name is a parameter, not an override"
+        helpers.append(Helper(str(helper_id), str(pattern), params, bool(native), overrides))
     return helpers
 
 

@@ -78,6 +78,7 @@ def place_helper(helper: Helper, pattern: Pattern, composition: Composition) -> 
     params, errors = pattern.clean_params(helper.params)
     context = BuildContext(helper, params, composition.app, composition.workload.name)
     contribution = pattern.build(context)
+    contribution.container = with_overrides(contribution.container, helper.overrides)
     role = effective_role(pattern, params)
     if contribution.init:
         placement = Placement.INIT
@@ -86,6 +87,14 @@ def place_helper(helper: Helper, pattern: Pattern, composition: Composition) -> 
     else:
         placement = Placement.CONTAINER
     return PlacedHelper(helper, pattern, role, params, errors, contribution, placement)
+
+
+def with_overrides(container: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """The pattern's container with the helper's own fields: a value replaces the field, None removes it."""
+    if not overrides:
+        return container
+    merged = {**container, **copy.deepcopy(overrides)}
+    return {key: value for key, value in merged.items() if value is not None}
 
 
 def build(composition: Composition) -> Rendering:
@@ -120,6 +129,9 @@ def _pod_spec(composition: Composition, placed: list[PlacedHelper]) -> dict[str,
     beside = [copy.deepcopy(item.container) for item in placed if item.placement == Placement.CONTAINER]
     spec["containers"] = [_app_container(composition, placed), *beside]
     volumes = _unique_by_name([v for item in placed for v in item.contribution.volumes] + options.volumes)
+    # A volume the composition lists keeps its place (an import keeps the Pod's order); helpers' own come first.
+    listed = [volume.get("name") for volume in options.volumes]
+    volumes.sort(key=lambda volume: listed.index(volume["name"]) if volume.get("name") in listed else -1)
     if volumes:
         spec["volumes"] = volumes
     for key, value in options.extra.items():

@@ -34,7 +34,7 @@ def _log_tailer(ctx: BuildContext) -> Contribution:
             "volumeMounts": [mount(p["volume"], p["log_dir"], read_only=True)],
         },
         volumes=[empty_dir(p["volume"])],
-        app_mounts=[mount(p["volume"], p["log_dir"])],
+        app_mounts=[mount(p["volume"], p["app_log_dir"] or p["log_dir"])],
     )
 
 
@@ -49,6 +49,10 @@ LOG_TAILER = Pattern(
         Param("volume", "Shared volume", P.NAME, "logs"),
         Param("log_dir", "Log directory", P.PATH, "/var/log/app", "Where the app writes its log files."),
         Param("log_file", "Log file", P.STRING, "app.log"),
+        Param(
+            "app_log_dir", "Log directory in the app", P.PATH, "", "Defaults to the helper's log directory.",
+            optional=True,
+        ),
     ),
     build=_log_tailer,
 )
