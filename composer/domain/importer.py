@@ -153,7 +153,7 @@ def _proposals(pod_spec: dict[str, Any], recorded: list[dict[str, Any]]) -> dict
         spec = {k: v for k, v in container.items() if not (native and k == "restartPolicy")}
         entry = by_container.get(container.get("name"))
         listed = [entry] if entry and entry.get("pattern") != "custom" else []
-        found = Found(spec, runs_to_completion=in_init and not native, app=app)
+        found = Found(spec, in_init and not native, app, bool(pod_spec.get("shareProcessNamespace")))
         listed += [{"pattern": pattern_id, "params": params} for pattern_id, params in candidates(found)]
         if listed:
             proposals[position] = listed

@@ -26,6 +26,7 @@ class Found:
     container: dict[str, Any]
     runs_to_completion: bool  # a regular init container
     app: dict[str, Any]  # the app container as found
+    pod_shares_processes: bool = False  # shareProcessNamespace
 
     @property
     def argv(self) -> list[str]:
@@ -45,7 +46,7 @@ class Found:
         script = self.script
         if script is None:
             return self.argv
-        if any(char in script for char in ";|&<>$`\n(){}"):
+        if any(char in script for char in ";|&<>$`\n(){}*?["):  # more than one plain command
             return None
         try:
             return shlex.split(script)
@@ -70,7 +71,7 @@ def _tailed_file(words: list[str]) -> str | None:
     *flags, path = words[1:]
     if not set(flags) <= TAIL_FLAGS or not {"-F", "-f", "--follow=name"} & set(flags):
         return None
-    return path if path.startswith("/") and not re.search(r"[*?\[\s]", path) else None
+    return path if path.startswith("/") else None
 
 
 def _log_location(found: Found, path: str) -> dict[str, Any] | None:
@@ -99,10 +100,9 @@ def log_tailer(found: Found) -> Iterator[dict[str, Any]]:
 def log_normaliser(found: Found) -> Iterator[dict[str, Any]]:
     script = found.script or ""
     for name, program in LOG_FORMATS.items():
-        suffix = f" | awk '{program}'"
-        if script.startswith("tail ") and script.endswith(suffix):
-            path = _tailed_file(shlex.split(script.removesuffix(suffix)))
-            location = _log_location(found, path) if path else None
+        prefix, suffix = "tail -n+1 -F ", f" | awk '{program}'"
+        if script.startswith(prefix) and script.endswith(suffix):
+            location = _log_location(found, script.removeprefix(prefix).removesuffix(suffix))
             if location:
                 yield {**_identity(found), **location, "format": name}
 
@@ -119,7 +119,7 @@ def sysctl(found: Found) -> Iterator[dict[str, Any]]:
 
 
 WAIT_LOOP = re.compile(
-    r"(?:i=0; )?until nc -z (?:-w \d+ )?(?P<host>[\w.$()-]+) (?P<port>\d{1,5});\s*do\b(?P<body>.*?)\bdone;?\s*",
+    r"(?:i=0; )?until nc -z (?:-w \d+ )?(?P<host>[^\s;]+|.+?) (?P<port>\d{1,5});\s*do\b(?P<body>.*?)\bdone;?\s*",
     re.DOTALL,
 )
 GIVE_UP = re.compile(r"\[ \$i -ge (\d+) \]")
@@ -152,8 +152,7 @@ def debug_shell(found: Found) -> Iterator[dict[str, Any]]:
     # An idle loop is a placeholder as often as a debug shell: only one kept open for `exec` is one.
     match = IDLE_LOOP.fullmatch(found.script or "")
     if match and found.container.get("stdin") is True and found.container.get("tty") is True:
-        yield {**_identity(found), "sleep_seconds": int(match[1])}
-        yield {**_identity(found), "sleep_seconds": int(match[1]), "see_app_processes": True}
+        yield {**_identity(found), "sleep_seconds": int(match[1]), "see_app_processes": found.pod_shares_processes}
 
 
 MIGRATION_WORDS = re.compile(r"\bmigrat|\bdb:migrate\b|\balembic upgrade\b|\bflyway\b|\bliquibase\b")
