@@ -29,6 +29,7 @@ from composer import cluster
 from composer.domain.examples import EXAMPLES_BY_ID
 from composer.domain.importer import import_manifests
 from composer.domain.lint import lint
+from composer.domain.patterns import CATALOG
 from composer.domain.preview import preview
 from composer.domain.render import build
 from composer.domain.schema import validate_manifests
@@ -78,7 +79,11 @@ def test_the_deployment_passes_our_own_lint():
     result = import_manifests([DEPLOYMENT, the("ConfigMap"), the("Service")])
     problems = lint(build(result.composition))
     assert [(p.severity, p.code, p.message) for p in problems] == []
-    assert [h.params.get("role") for h in result.composition.helpers] == ["init"]  # the migrate step
+    # The migrate step is recognised as the migrations pattern; what it sets beyond it is kept as overrides.
+    [migrate] = result.composition.helpers
+    assert migrate.pattern == "migrations"
+    assert "manage.py migrate" in CATALOG["migrations"].clean_params(migrate.params)[0]["command"]
+    assert "securityContext" in migrate.overrides
 
 
 def test_the_deployment_is_hardened():
