@@ -152,7 +152,7 @@ def _proposals(pod_spec: dict[str, Any], recorded: list[dict[str, Any]]) -> dict
         native = in_init and container.get("restartPolicy") == "Always"
         spec = {k: v for k, v in container.items() if not (native and k == "restartPolicy")}
         entry = by_container.get(container.get("name"))
-        listed = [entry] if entry and entry.get("pattern") != "custom" else []
+        listed = [{**entry, "recorded": True}] if entry and entry.get("pattern") != "custom" else []
         found = Found(spec, in_init and not native, app, bool(pod_spec.get("shareProcessNamespace")))
         listed += [{"pattern": pattern_id, "params": params} for pattern_id, params in candidates(found)]
         if listed:
@@ -312,7 +312,8 @@ def _helpers(
         helper_id = f"h{position + 1}"
         native = in_init and container.get("restartPolicy") == "Always"
         spec = {k: v for k, v in container.items() if not (native and k == "restartPolicy")}
-        placed = _recognise(composition, helper_id, spec, native, chosen[position]) if position in chosen else None
+        placed = (_recognise(composition, pod_spec, helper_id, spec, native, chosen[position])
+                  if position in chosen else None)
         if placed is None:
             placed = _as_custom(composition, helper_id, spec, in_init, native, recorded_by_container)
         else:
@@ -342,7 +343,7 @@ def _as_custom(
 
 
 def _recognise(
-    composition: Composition, helper_id: str, spec: dict, native: bool, proposal: dict[str, Any]
+    composition: Composition, pod_spec: dict, helper_id: str, spec: dict, native: bool, proposal: dict[str, Any]
 ) -> PlacedHelper | None:
     """The pattern proposed, with the container's other fields as overrides; None if it cannot be the container."""
     pattern = CATALOG.get(proposal.get("pattern", ""))
@@ -352,10 +353,21 @@ def _recognise(
     placed = place_helper(helper, pattern, composition)
     if placed.param_errors or placed.container.get("name") != spec.get("name"):
         return None
+    # A shape's pattern must find what it adds to the app there as it adds it, not shadowed by the app's own
+    # (an annotation recorded the helpers together, and one may shadow another's as render() does).
+    app, contribution = pod_spec["containers"][0], placed.contribution
+    shadowed = not (_all_in(contribution.app_env, app.get("env"))
+                    and _all_in(contribution.app_mounts, app.get("volumeMounts")))
+    if shadowed and not proposal.get("recorded"):
+        return None
     defaults = pattern.defaults()
     helper.params = {k: v for k, v in placed.params.items() if v != defaults.get(k)}
     helper.overrides = _overrides(spec, placed.container)
     return place_helper(helper, pattern, composition)
+
+
+def _all_in(derived: list[dict[str, Any]], found: list[dict[str, Any]] | None) -> bool:
+    return all(entry in (found or []) for entry in derived)
 
 
 def _overrides(found: dict[str, Any], derived: dict[str, Any]) -> dict[str, Any]:

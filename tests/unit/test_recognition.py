@@ -18,9 +18,8 @@ from tests.support.compositions import _param_values, images
 
 # The catalog patterns without a recogniser yet (issue #13 part 4): they import as custom without the annotation.
 NOT_YET_RECOGNISED = {
-    "file-writer", "config-merger", "git-clone", "secret-fetcher", "log-shipper", "file-sync",
-    "config-reloader", "local-cache", "port-remapper", "tls-terminator", "egress-proxy", "db-proxy",
-    "health-endpoint", "metrics-endpoint",
+    "file-writer", "config-merger", "secret-fetcher", "log-shipper", "config-reloader", "port-remapper",
+    "tls-terminator", "egress-proxy",
 }
 # Params a recogniser reads from the image or the command's meaning, so a test draws them meaningfully.
 MEANINGFUL = {
@@ -132,6 +131,13 @@ REDIS_EXPORTER = {  # the redis_exporter README's sidecar, with resources of its
 }
 
 
+GIT_CLONE = {  # alpine/git's entrypoint is git: the clone in args, the volume the web server serves
+    "name": "clone-site", "image": "alpine/git:2.45.2",
+    "args": ["clone", "--single-branch", "--branch", "main", "--", "https://github.com/example/site.git", "/site"],
+    "volumeMounts": [{"name": "site", "mountPath": "/site"}],
+}
+
+
 @pytest.mark.parametrize(("manifests", "pattern_id", "params"), [
     pytest.param(_pod([STREAMING_SIDECAR], volumes=[VARLOG],
                       app_mounts=[{"name": "varlog", "mountPath": "/var/log"}]),
@@ -145,6 +151,10 @@ REDIS_EXPORTER = {  # the redis_exporter README's sidecar, with resources of its
                  id="elasticsearch-sysctl"),
     pytest.param(_pod([], init=[WAIT_FOR_POSTGRES]), "wait-for", {"host": "postgres", "port": 5432},
                  id="wait-for-postgres"),
+    pytest.param(_pod([], init=[GIT_CLONE], volumes=[{"name": "site", "emptyDir": {}}],
+                      app_mounts=[{"name": "site", "mountPath": "/usr/share/nginx/html", "readOnly": True}]),
+                 "git-clone", {"repository": "https://github.com/example/site.git", "ref": "main", "directory": "/site",
+                               "app_mount_path": "/usr/share/nginx/html"}, id="git-clone"),
     pytest.param(_pod([REDIS_EXPORTER]), "prometheus-exporter", {"port": 9121, "port_name": "metrics", "args": []},
                  id="redis-exporter"),
 ])
@@ -183,6 +193,10 @@ def test_what_a_pattern_does_not_produce_is_kept_as_overrides_field_by_field():
                                                                      "do echo \"adapted: $line\"; done"]}],
                       volumes=[VARLOG], app_mounts=[{"name": "varlog", "mountPath": "/var/log"}]),
                  "sidecar", id="tail-into-a-loop"),
+    # The app mounts the log volume read-only: it cannot be writing the log the pattern says it writes.
+    pytest.param(_pod([STREAMING_SIDECAR], volumes=[VARLOG],
+                      app_mounts=[{"name": "varlog", "mountPath": "/var/log", "readOnly": True}]),
+                 "sidecar", id="app-mount-read-only"),
     # The log volume is a hostPath, not the emptyDir the pattern creates.
     pytest.param(_pod([STREAMING_SIDECAR], volumes=[{"name": "varlog", "hostPath": {"path": "/var/log"}}],
                       app_mounts=[{"name": "varlog", "mountPath": "/var/log"}]), "sidecar", id="host-path"),

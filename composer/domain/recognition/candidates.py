@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from composer.domain.patterns.adapter import LOG_FORMATS
+from composer.domain.patterns.sidecar import CACHE_ENGINES
 from composer.domain.recognition.known_images import repository
 
 SHELLS = ("sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash")
@@ -166,6 +167,128 @@ def migrations(found: Found) -> Iterator[dict[str, Any]]:
         yield {"name": found.container.get("name"), "command": command, "copy_app_env": copies_env}
 
 
+def _app_mount(found: Found, volume: str) -> dict[str, Any] | None:
+    return next((m for m in found.app.get("volumeMounts") or [] if m.get("name") == volume), None)
+
+
+OWN_GIT_CLONE = re.compile(
+    r"\[ -d (?P<directory>/\S*)/\.git \] \|\| git clone --depth=1 --branch (?P<rest>.+)", re.DOTALL)
+
+
+def _clone_words(found: Found) -> list[str] | None:
+    """[ref, repository, directory] of a clone: Pod Studio's `[ -d …/.git ] || git clone …`, or a plain one."""
+    own = OWN_GIT_CLONE.fullmatch(found.script or "")
+    if own:
+        try:
+            words = shlex.split(own["rest"])
+        except ValueError:
+            return None
+        return words if len(words) == 3 and words[2] == own["directory"] else None
+    words = found.words or []
+    if words[:1] == ["git"]:
+        words = words[1:]
+    elif "git" not in repository(found.container.get("image", "")):
+        return None  # bare args are git's only when the image's entrypoint is git
+    if words[:1] != ["clone"]:
+        return None
+    ref, plain = "", []
+    rest = iter(words[1:])
+    for word in rest:
+        if word in ("--branch", "-b"):
+            ref = next(rest, "")
+        elif word.startswith("--branch="):
+            ref = word.removeprefix("--branch=")
+        elif word.startswith("-"):
+            if word not in ("--depth=1", "--single-branch", "--", "-q", "--quiet"):
+                return None
+        else:
+            plain.append(word)
+    return [ref, *plain] if len(plain) == 2 else None
+
+
+def git_clone(found: Found) -> Iterator[dict[str, Any]]:
+    words = _clone_words(found) if found.runs_to_completion else None
+    if not words:
+        return
+    ref, repo, directory = words
+    target = next((m for m in found.container.get("volumeMounts") or []
+                   if m.get("mountPath", "").rstrip("/") == directory.rstrip("/")), None)
+    in_app = _app_mount(found, target["name"]) if target else None
+    if in_app:
+        yield {**_identity(found), "repository": repo, "directory": directory, "volume": target["name"],
+               "app_mount_path": in_app["mountPath"], "read_only_in_app": bool(in_app.get("readOnly")),
+               **({"ref": ref} if ref else {})}
+
+
+def _env_values(container: dict[str, Any]) -> dict[str, str]:
+    return {e["name"]: str(e["value"]) for e in container.get("env") or [] if "name" in e and "value" in e}
+
+
+def file_sync(found: Found) -> Iterator[dict[str, Any]]:
+    env_values = _env_values(found.container)
+    git = next((m for m in found.container.get("volumeMounts") or [] if m.get("mountPath") == "/git"), None)
+    period = re.fullmatch(r"(\d+)s", env_values.get("GITSYNC_PERIOD", ""))
+    in_app = _app_mount(found, git["name"]) if git else None
+    if not found.runs_to_completion and "GITSYNC_REPO" in env_values and period and in_app:
+        yield {**_identity(found), "repository": env_values["GITSYNC_REPO"], "ref": env_values.get("GITSYNC_REF"),
+               "period_seconds": int(period[1]), "volume": git["name"], "app_mount_path": in_app["mountPath"]}
+
+
+def db_proxy(found: Found) -> Iterator[dict[str, Any]]:
+    env_values = _env_values(found.container)
+    ports = found.container.get("ports") or []
+    if found.runs_to_completion or not {"DB_HOST", "DB_PORT", "LISTEN_PORT"} <= set(env_values):
+        return
+    if ports and ports[0].get("name") == "db" and str(ports[0].get("containerPort")) == env_values["LISTEN_PORT"]:
+        secrets = [e["secretRef"]["name"] for e in found.container.get("envFrom") or [] if "secretRef" in e]
+        yield {**_identity(found), "upstream_host": env_values["DB_HOST"], "upstream_port": env_values["DB_PORT"],
+               "listen_port": env_values["LISTEN_PORT"], "credentials_secret": secrets[0] if secrets else ""}
+
+
+CACHE_ARGS = {
+    "redis": re.compile(r"--port (?P<port>\d+) --maxmemory (?P<memory>\d+)mb --maxmemory-policy allkeys-lru"),
+    "memcached": re.compile(r"-p (?P<port>\d+) -m (?P<memory>\d+)"),
+}
+
+
+def local_cache(found: Found) -> Iterator[dict[str, Any]]:
+    args = " ".join(str(a) for a in found.container.get("args") or [])
+    for engine, expression in CACHE_ARGS.items():
+        match = expression.fullmatch(args)
+        if match and not found.runs_to_completion and not found.container.get("command"):
+            default_image, _, url = CACHE_ENGINES[engine]
+            image = found.container.get("image")
+            for variable, value in _env_values(found.app).items():
+                if value == url.format(port=match["port"]):  # the app is told where the cache is
+                    yield {"name": found.container.get("name"), "engine": engine, "port": match["port"],
+                           "image": "" if image == default_image else image, "memory_mb": match["memory"],
+                           "app_env_var": variable}
+
+
+PROBE_SERVER = re.compile(
+    r"mkdir -p /www && \(while true; do (?P<body>.+) sleep (?P<interval>\d+); done\) & "
+    r"exec httpd -f -p (?P<port>\d+) -h /www", re.DOTALL)
+PROBE_BODIES = {
+    "health-endpoint": re.compile(r"if wget -q -T 2 -O /dev/null (?P<url>.+); then echo ok > /www/healthz; "
+                                  r"else rm -f /www/healthz; fi;", re.DOTALL),
+    "metrics-endpoint": re.compile(r"start=\$\(date \+%s%N\); if wget -q -T 2 -O /dev/null (?P<url>.+); then up=1; "
+                                   r".*> /www/metrics;", re.DOTALL),
+}
+
+
+def _probe_server(pattern_id: str) -> Recogniser:
+    def recognise(found: Found) -> Iterator[dict[str, Any]]:
+        server = PROBE_SERVER.fullmatch(found.script or "")
+        body = PROBE_BODIES[pattern_id].fullmatch(server["body"]) if server else None
+        ports = found.container.get("ports") or []
+        if body and ports and ports[0].get("name"):
+            params = {**_identity(found), "app_url": body["url"], "port": int(server["port"]),
+                      "port_name": ports[0]["name"], "interval_seconds": int(server["interval"])}
+            yield {**params, "publish": True}
+            yield {**params, "publish": False}
+    return recognise
+
+
 def _identity(found: Found) -> dict[str, Any]:
     return {"name": found.container.get("name"), "image": found.container.get("image")}
 
@@ -178,6 +301,12 @@ RECOGNISERS: dict[str, Recogniser] = {
     "prometheus-exporter": prometheus_exporter,
     "debug-shell": debug_shell,
     "migrations": migrations,
+    "git-clone": git_clone,
+    "file-sync": file_sync,
+    "db-proxy": db_proxy,
+    "local-cache": local_cache,
+    "health-endpoint": _probe_server("health-endpoint"),
+    "metrics-endpoint": _probe_server("metrics-endpoint"),
 }
 
 
