@@ -14,7 +14,6 @@ The fixtures come from tests/support/controlplane_fixtures.py (a plugin of tests
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 from typing import Any
@@ -41,9 +40,9 @@ from composer.domain.render import render
 from composer.models import DeployRecord, SavedComposition
 from tests.cluster_real.test_control_plane_smoke import wait_for_pod
 from tests.support import manifests
+from tests.support.controlplane import ensure_kubectl
 from tests.support.manifests import config_map, container, service
 
-KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 ADMIN = "local-admin"
 LIMITED = "local-limited"
 
@@ -68,7 +67,7 @@ def ns(kubeconfig_env, cluster_namespace: str) -> str:
 def kubectl(control_plane, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
     """kubectl as the admin of the control plane (never through Pod Studio)."""
     return subprocess.run(
-        [KUBECTL, "--kubeconfig", str(control_plane.kubeconfig), "--context", ADMIN, *args],
+        [str(ensure_kubectl()), "--kubeconfig", str(control_plane.kubeconfig), "--context", ADMIN, *args],
         input=stdin,
         capture_output=True,
         text=True,

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -22,8 +21,6 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from composer import cluster
 from composer.domain.examples import EXAMPLES_BY_ID
@@ -34,12 +31,12 @@ from composer.domain.render import build
 from composer.domain.schema import validate_manifests
 from composer.domain.yamlio import load_documents
 from tests.support.apiserver import parse_resource_path
+from tests.support.controlplane import ensure_kubectl
 from tests.support.faults import RecordedRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST_DIR = ROOT / "deploy" / "kubernetes"
 SECRET_EXAMPLE = ROOT / "deploy" / "secret.example.yaml"
-KUBECTL = shutil.which("kubectl")
 
 
 def documents(*paths: Path) -> list[dict[str, Any]]:
@@ -221,7 +218,6 @@ def test_the_rbac_grants_exactly_what_composer_cluster_uses(proxied_target):
 
 # --------------------------------------------------------------------------- kubectl, server-side dry run
 
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 def test_kubectl_server_side_dry_run_accepts_every_manifest(fault_proxy, tmp_path):
     """On the real local control plane, through the fault proxy (which records kubectl's requests)."""
     namespaces = ("pod-studio", "pod-studio-apps")  # a dry run creates nothing, namespaces included
@@ -229,8 +225,8 @@ def test_kubectl_server_side_dry_run_accepts_every_manifest(fault_proxy, tmp_pat
         fault_proxy.upstream("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
     try:
         done = subprocess.run(
-            [KUBECTL, "--kubeconfig", str(fault_proxy.kubeconfig), "--cache-dir", str(tmp_path / "cache"), "apply",
-             "--server-side", "--dry-run=server", "-f", str(MANIFEST_DIR)],
+            [str(ensure_kubectl()), "--kubeconfig", str(fault_proxy.kubeconfig), "--cache-dir", str(tmp_path / "cache"),
+             "apply", "--server-side", "--dry-run=server", "-f", str(MANIFEST_DIR)],
             capture_output=True, text=True, timeout=60, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
         )
         assert done.returncode == 0, done.stderr
@@ -247,7 +243,7 @@ def test_kubectl_server_side_dry_run_accepts_every_manifest(fault_proxy, tmp_pat
             namespace = document["metadata"].get("namespace")
             kind, name = document["kind"], document["metadata"]["name"]
             done = subprocess.run(
-                [KUBECTL, "--kubeconfig", str(fault_proxy.kubeconfig), "get", kind, name, "-o", "name",
+                [str(ensure_kubectl()), "--kubeconfig", str(fault_proxy.kubeconfig), "get", kind, name, "-o", "name",
                  *(["-n", namespace] if namespace else [])],
                 capture_output=True, text=True, timeout=60, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
             )

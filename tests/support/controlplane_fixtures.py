@@ -5,7 +5,7 @@ Not a plugin of tests/conftest.py yet: a test module imports the fixtures it use
 
 - ``control_plane`` (session): a started ``ControlPlane`` (kube-apiserver, controller-manager,
   scheduler, etcd, kwok with one node ``localhost``), stopped at the end of the session. The
-  binaries are built once per machine (about 17 minutes on 2 cores, cached in
+  binaries are built once per machine (about 19 minutes on 2 cores, cached in
   ~/.cache/pod-studio/cluster: ``make cluster-binaries``); then it starts in seconds.
   ``PODSTUDIO_REAL_CLUSTER``: unset, it runs when the binaries are built and skips (saying
   so) when they are not; ``1`` builds them if needed (the first run then takes that long);
@@ -51,7 +51,7 @@ def _skip_unless_buildable() -> None:
         if wanted != "1":
             pytest.skip(
                 f"the control plane binaries are not built yet (in {bin_dir()}): run `make cluster-binaries` "
-                f"(about 17 min on 2 cores, once) or set {SKIP_ENV}=1 to build them here"
+                f"(about 19 min on 2 cores, once) or set {SKIP_ENV}=1 to build them here"
             )
         try:
             find_go()
