@@ -138,10 +138,8 @@ def main() -> None:
     edit_rows, page = bench_edit()
     asset_rows = asset_bytes(page)
     from bench import controlplane, runtime_real, schema_validators
-    from bench import runtime as runtime_bench
 
     schema_section = schema_validators.run()
-    runtime_section = runtime_bench.run()
     control_plane_section = controlplane.run()
     runtime_real_section = runtime_real.run()
     text = f"""# Performance
@@ -180,7 +178,7 @@ no framework.
 |---|---|
 {chr(10).join(asset_rows)}
 """
-    text += "\n" + runtime_section + "\n" + control_plane_section + "\n" + runtime_real_section + "\n" + schema_section
+    text += "\n" + control_plane_section + "\n" + runtime_real_section + "\n" + schema_section
     RESULTS.write_text(text)
     print(text)
 
