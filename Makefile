@@ -53,7 +53,7 @@ lint: $(VENV)/.dev-installed
 	node_modules/.bin/eslint --max-warnings=0 static/js
 
 # The deploy, cluster and runtime tests run against a real control plane: its binaries are built
-# first (once per machine, ~17 min on 2 cores, then cached), and PODSTUDIO_REAL_CLUSTER=1 makes a
+# first (once per machine, ~19 min on 2 cores with kubectl, then cached), and PODSTUDIO_REAL_CLUSTER=1 makes a
 # test that needs it fail rather than skip.
 test: $(VENV)/.dev-installed chromium lint cluster-binaries
 	PODSTUDIO_REAL_CLUSTER=1 $(VENV)/bin/pytest
@@ -63,7 +63,7 @@ bench: $(VENV)/.dev-installed chromium
 
 # A real Kubernetes control plane on loopback (kube-apiserver, controller-manager, scheduler,
 # etcd, kwok simulating one node): see docs/testing.md, "A real control plane". The first
-# cluster-up or cluster-binaries builds the binaries from Go modules (~17 min on 2 cores, once).
+# cluster-up or cluster-binaries builds the binaries from Go modules (~19 min on 2 cores, kubectl included, once).
 cluster-binaries: $(VENV)/.cluster-installed
 	$(PY) -m tests.support.controlplane binaries
 

@@ -1,8 +1,8 @@
-"""Shared by the runtime tests (web and e2e): Pods on the stand-in, deploy records, SSE reading.
+"""Shared by the runtime tests (web and e2e): deploy records, SSE reading.
 
-- ``pod_manifest`` / ``deployment_manifest`` and the ``waiting`` / ``running`` /
-  ``terminated`` / ``container_status`` builders for Pod status the way a kubelet reports it.
-- ``record_for(manifest)``: a DeployRecord as the deploy view writes it.
+- ``record_for(manifest, context=…, namespace=…)``: a DeployRecord as the deploy view writes it (by
+  default in the control plane's admin context, for tests that never reach a cluster);
+  ``record_in(cluster, manifest)`` the same in a real-server namespace (tests/support/realruntime.py).
 - ``SseReader``: reads events from a streaming response of the Django test client.
 """
 
@@ -17,124 +17,12 @@ from composer.domain.yamlio import dump_documents
 from composer.models import DeployRecord
 
 # ---------------------------------------------------------------------------
-# Manifests and statuses
-# ---------------------------------------------------------------------------
-
-STARTED = "2026-01-01T10:00:00Z"
-
-
-def _container(name: str, *, sidecar: bool = False) -> dict[str, Any]:
-    container = {"name": name, "image": f"registry.example/{name}:1.0"}
-    if sidecar:
-        container["restartPolicy"] = "Always"
-    return container
-
-
-def pod_spec(
-    init: tuple[str, ...] = ("wait-db", "migrate"),
-    sidecars: tuple[str, ...] = ("log-shipper",),
-    containers: tuple[str, ...] = ("app",),
-) -> dict[str, Any]:
-    spec: dict[str, Any] = {"containers": [_container(n) for n in containers]}
-    init_containers = [_container(n) for n in init] + [_container(n, sidecar=True) for n in sidecars]
-    if init_containers:
-        spec["initContainers"] = init_containers
-    return spec
-
-
-def pod_manifest(name: str = "web", namespace: str = "default", labels: dict | None = None, **spec: Any) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels or {"app": name}},
-        "spec": pod_spec(**spec),
-    }
-
-
-def deployment_manifest(name: str = "shop", namespace: str = "default", **spec: Any) -> dict:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {
-            "replicas": 2,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": pod_spec(**spec)},
-        },
-    }
-
-
-def pod_of(deployment: dict, suffix: str, replica_set: str = "7d9f") -> dict:
-    """A Pod as the ReplicaSet controller would create it for ``deployment``."""
-    name = deployment["metadata"]["name"]
-    labels = {**deployment["spec"]["template"]["metadata"]["labels"], "pod-template-hash": replica_set}
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": f"{name}-{replica_set}-{suffix}",
-            "namespace": deployment["metadata"]["namespace"],
-            "labels": labels,
-            "ownerReferences": [
-                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"{name}-{replica_set}", "uid": "u",
-                 "controller": True}
-            ],
-        },
-        "spec": deployment["spec"]["template"]["spec"],
-    }
-
-
-def waiting(reason: str = "PodInitializing", message: str = "") -> dict:
-    return {"waiting": {"reason": reason, **({"message": message} if message else {})}}
-
-
-def running(started: str = STARTED) -> dict:
-    return {"running": {"startedAt": started}}
-
-
-def terminated(exit_code: int, reason: str = "", finished: str = "2026-01-01T10:00:05Z") -> dict:
-    state = {"exitCode": exit_code, "startedAt": STARTED, "finishedAt": finished}
-    if reason:
-        state["reason"] = reason
-    return {"terminated": state}
-
-
-def container_status(
-    name: str, state: dict, *, restarts: int = 0, ready: bool = False, started: bool | None = None,
-    last: dict | None = None,
-) -> dict:
-    status = {"name": name, "state": state, "restartCount": restarts, "ready": ready,
-              "image": f"registry.example/{name}:1.0", "imageID": "", "containerID": f"containerd://{name}"}
-    if started is not None:
-        status["started"] = started
-    if last:
-        status["lastState"] = last
-    return status
-
-
-def event(pod: str, reason: str, message: str, *, type_: str = "Normal", field_path: str = "", name: str = "",
-          namespace: str = "default", count: int = 1, at: str = "2026-01-01T10:00:03Z") -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": name or f"{pod}.{reason.lower()}", "namespace": namespace},
-        "involvedObject": {"kind": "Pod", "name": pod, "namespace": namespace, "fieldPath": field_path},
-        "reason": reason,
-        "message": message,
-        "type": type_,
-        "count": count,
-        "lastTimestamp": at,
-    }
-
-
-# ---------------------------------------------------------------------------
 # Deploy records
 # ---------------------------------------------------------------------------
 
 
 def record_for(
-    manifest: dict, *, context: str = "stand-in", namespace: str = "default", action: str = "deploy"
+    manifest: dict, *, context: str = "local-admin", namespace: str = "default", action: str = "deploy"
 ) -> DeployRecord:
     config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": namespace},
                   "data": {"mode": "test"}}
@@ -150,6 +38,11 @@ def record_for(
         outcome="succeeded",
         message="Every object applied.",
     )
+
+
+def record_in(cluster, manifest: dict, **options: Any) -> DeployRecord:
+    """``record_for`` in the context and namespace of a real-server ``Cluster`` (tests/support/realruntime.py)."""
+    return record_for(manifest, context=cluster.context, namespace=cluster.namespace, **options)
 
 
 # ---------------------------------------------------------------------------
