@@ -112,7 +112,7 @@ def test_edit_a_parameter_and_the_preview_follows_then_reload_keeps_it(page: Pag
     edits.add_helper(composition, "log-tailer")
     open_composer(page, live_server, composition)
     page.get_by_text("Parameters", exact=True).click()
-    field = page.get_by_label("Log directory")
+    field = page.get_by_label("Log directory", exact=True)
     field.fill("/srv/logs")
     field.press("Tab")
     expect(yaml_region(page)).to_contain_text("/srv/logs/app.log")
