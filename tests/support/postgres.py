@@ -70,11 +70,6 @@ class PostgresCluster:
     def url(self) -> str:
         return f"postgres://{SUPERUSER}@127.0.0.1:{self.port}/{DATABASE}"
 
-    def settings(self) -> dict[str, object]:
-        """Django's DATABASES entry for it."""
-        return {"ENGINE": "django.db.backends.postgresql", "NAME": DATABASE, "USER": SUPERUSER, "PASSWORD": "",
-                "HOST": "127.0.0.1", "PORT": str(self.port)}
-
     def _pg(self, program: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         kwargs = {"user": self.account.pw_uid, "group": self.account.pw_gid, "extra_groups": []} if self.account else {}
         result = subprocess.run([str(self.bin_dir / program), *args], capture_output=True, text=True,

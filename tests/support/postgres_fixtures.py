@@ -3,8 +3,7 @@ tests/conftest.py; docs/testing.md, "Two databases").
 
 - ``PODSTUDIO_TEST_DATABASE``: ``sqlite`` (the default: Django's in-memory test database) or
   ``postgres``: Django's test database is created in ``postgres_cluster``, with the connection
-  settings of team mode (``CONN_MAX_AGE`` 60 s, health checks), so that a connection kept across
-  requests, or one a stream holds, behaves as it does in production.
+  settings team mode derives from ``DATABASE_URL`` (podstudio/settings.py, ``database_from_url``).
 - ``postgres_cluster`` (session): a started ``PostgresCluster``, stopped at the end of the session.
   Without PostgreSQL's server programs it skips with a one-line reason; with
   ``PODSTUDIO_REAL_POSTGRES=1`` (``make test``) it fails instead, so CI cannot pass by skipping.
@@ -62,9 +61,10 @@ def point_django_at(cluster: PostgresCluster) -> None:
     from django.conf import settings
     from django.db import connections
 
+    from podstudio.settings import database_from_url
+
     default = settings.DATABASES["default"]  # the dict Django's connection handler reads: changed in place
-    default.update(cluster.settings())
-    default.update({"OPTIONS": {}, "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True})
+    default.update({"OPTIONS": {}, **database_from_url(cluster.url)})
     default["TEST"] = {**default.get("TEST", {}), "NAME": None}
     with contextlib.suppress(AttributeError):  # a connection made before, for SQLite, is dropped
         connections["default"].close()
