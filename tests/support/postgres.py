@@ -57,10 +57,10 @@ def _run_as() -> pwd.struct_passwd | None:
 
 
 class PostgresCluster:
-    def __init__(self, base_dir: Path | None = None) -> None:
+    def __init__(self) -> None:
         self.bin_dir = server_bin_dir()
         self.account = _run_as()
-        self.root = Path(tempfile.mkdtemp(prefix="podstudio-pg-", dir=base_dir))
+        self.root = Path(tempfile.mkdtemp(prefix="podstudio-pg-"))
         self.data_dir = self.root / "data"
         self.socket_dir = self.root  # the server's Unix socket, kept out of /var/run/postgresql
         self.log = self.root / "server.log"
@@ -79,6 +79,14 @@ class PostgresCluster:
         return result
 
     def start(self) -> PostgresCluster:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()  # whatever was started, and the directory
+            raise
+        return self
+
+    def _start(self) -> None:
         if self.account:
             # Down to the temporary directory: tempfile made it 0700 and root's.
             os.chown(self.root, self.account.pw_uid, self.account.pw_gid)
@@ -87,7 +95,7 @@ class PostgresCluster:
         options = " ".join([
             "-h 127.0.0.1", f"-k {self.socket_dir}",
             "-c fsync=off", "-c full_page_writes=off", "-c synchronous_commit=off",
-            "-c max_connections=200",  # two server processes and their streams in the multi-process tests
+            "-c max_connections=200",  # the test database, threads of concurrency tests, two server processes
         ])
         for _ in range(5):  # a port chosen free can be taken by someone else before the server binds it
             self.port = free_port()
@@ -102,7 +110,6 @@ class PostgresCluster:
             raise PostgresUnavailable("PostgreSQL found no free port in five tries")
         # pg_ctl -w returned once the server accepts connections
         self._pg("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, DATABASE)
-        return self
 
     def stop(self) -> None:
         try:
