@@ -77,7 +77,7 @@ test-postgres: $(VENV)/.dev-installed postgresql
 	PODSTUDIO_TEST_DATABASE=postgres PODSTUDIO_REAL_POSTGRES=1 PODSTUDIO_REAL_CLUSTER=0 \
 		$(VENV)/bin/pytest tests/unit tests/web tests/hardening
 
-bench: $(VENV)/.dev-installed chromium
+bench: $(VENV)/.dev-installed chromium postgresql
 	$(PY) -m bench
 
 # A real Kubernetes control plane on loopback (kube-apiserver, controller-manager, scheduler,

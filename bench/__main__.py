@@ -1,6 +1,7 @@
 """`make bench`: measures the hot paths and rewrites docs/performance.md with the figures.
 
-Run as `python -m bench` (what `make bench` does). Uses a throw-away SQLite database.
+Run as `python -m bench` (what `make bench` does). Uses a throw-away SQLite database; the load section
+(bench/load.py) serves the app with uvicorn on databases of its own, SQLite and a throwaway PostgreSQL.
 """
 
 from __future__ import annotations
@@ -126,12 +127,13 @@ def main() -> None:
     preview_rows = bench_preview()
     edit_rows, page = bench_edit()
     asset_rows = asset_bytes(page)
-    from bench import controlplane, schema_validators
+    from bench import controlplane, load, schema_validators
     from bench import runtime as runtime_bench
 
     schema_section = schema_validators.run()
     runtime_section = runtime_bench.run()
     control_plane_section = controlplane.run()
+    load_section = load.run()
     text = f"""# Performance
 
 Measured by `make bench` (`python -m bench`) on {started}: {os.cpu_count()} cores,
@@ -168,7 +170,7 @@ no framework.
 |---|---|
 {chr(10).join(asset_rows)}
 """
-    text += "\n" + runtime_section + "\n" + control_plane_section + "\n" + schema_section
+    text += "\n" + runtime_section + "\n" + control_plane_section + "\n" + schema_section + "\n" + load_section
     RESULTS.write_text(text)
     print(text)
 
