@@ -63,7 +63,7 @@ REQUEST_TIMEOUT = 60  # seconds: a request slower than this is an error, not a s
 CONFIGURATIONS = (("PostgreSQL", 1), ("PostgreSQL", 2), ("SQLite", 1))
 CONTEXT, NAMESPACE = "bench-cluster", "team-a"  # the seeded deploy records'; no cluster behind them
 IMPORTED = ("05-elasticsearch-logs.yaml", "10-tls-ambassador.yaml", "11-exporter-service.yaml")
-# (pattern, the parameter edited after adding it): a helper from each role
+# (pattern, the parameter edit made right after adding it): a sidecar, an init container, an adapter
 HELPER_EDITS = (
     ("log-tailer", lambda n: {"log_file": f"app-{n}.log"}),
     ("wait-for", lambda n: {"port": 5000 + n % 1000}),
@@ -116,6 +116,15 @@ class Server:
     people: list[dict]
     database_name: str = ""  # PostgreSQL's, for pg_stat_activity
     cluster: PostgresCluster | None = None
+    log: Path | None = None
+    log_read: int = 0  # how far new_exceptions has read the log
+
+    def new_exceptions(self) -> list[str]:
+        """The exceptions the server logged since the last call, once each ("OperationalError: …"): why
+        a request answered 500, which its HTML error page does not say."""
+        logged = self.log.read_bytes()
+        fresh, self.log_read = logged[self.log_read:].decode(errors="replace"), len(logged)
+        return sorted(set(re.findall(r"\b[\w.]*(?:Error|Exception): [^\"\\\n]{0,160}", fresh)))
 
     @property
     def label(self) -> str:
@@ -168,7 +177,8 @@ def serve(database: str, workers: int, users: int, cluster: PostgresCluster | No
             process = subprocess.Popen(command, cwd=ROOT, env=environment(**variables), stdout=output,
                                        stderr=subprocess.STDOUT)
         _wait_healthy(port, process, log)
-        yield Server(database, workers, port, process, json.loads(seeded.stdout), database_name, cluster)
+        yield Server(database, workers, port, process, json.loads(seeded.stdout), database_name, cluster, log,
+                     log_read=log.stat().st_size)
     finally:
         if process is not None:
             process.terminate()
@@ -230,7 +240,8 @@ class SimulatedUser:
             self.log.errors.append(f"{kind}: {type(error).__name__} {error}")
             raise RequestFailed from None
         if status != expected:
-            self.log.errors.append(f"{kind}: {status} {raw[:300].decode(errors='replace')}")
+            answer = "" if status >= 500 else " " + " ".join(raw[:300].decode(errors="replace").split())
+            self.log.errors.append(f"{kind}: {status}{answer}")  # a 500's cause is in the server's log
             raise RequestFailed
         self.log.finished(kind, started)
         return answer_etag, (json.loads(raw) if is_json and raw else raw)
@@ -356,6 +367,7 @@ class Figures:
     seconds: float
     latencies: dict[str, list[float]]
     errors: list[str]
+    server_exceptions: list[str]
     rss_peak_mb: float
     backends_peak: int | None
     backends_mean: float | None
@@ -479,6 +491,7 @@ def measure(server: Server, users: int, warmup: float = WARMUP_SECONDS, seconds:
     cores["rest of the machine"] = max(0.0, used["machine"] - ours)
     return Figures(
         server=server.label, users=users, seconds=seconds, latencies=log.latencies, errors=log.errors,
+        server_exceptions=server.new_exceptions(),
         rss_peak_mb=max(sampler.rss, default=0) / 2**20,
         backends_peak=max(sampler.backends, default=0) if server.cluster else None,
         backends_mean=statistics.fmean(sampler.backends) if server.cluster and sampler.backends else None,
@@ -577,7 +590,9 @@ def section(run: LoadRun) -> str:
         cells = " | ".join(f"{_ms(percentile(f.latencies[kind], 0.5))} / {_ms(percentile(f.latencies[kind], 0.95))}"
                            for f in chosen)
         kind_rows.append(f"| {kind} | {cells} |")
-    errors = [f"- {f.server}, {f.users} users: {len(f.errors)} errors, e.g. {f.errors[0]}" for f in figures if f.errors]
+    errors = [f"- {f.server}, {f.users} users: {len(f.errors)} errors, e.g. `{f.errors[0]}`"
+              + "".join(f"; the server logged `{exception}`" for exception in f.server_exceptions)
+              for f in figures if f.errors]
     error_lines = "\n".join(["", "Errors:", "", *errors, ""]) if errors else ""
     return f"""<!-- {MARKER}:start -->
 ## Load: simulated users on uvicorn + PostgreSQL and SQLite (issue #11)
@@ -661,16 +676,43 @@ because every request opens a
   a connection pool) would save nearly all of PostgreSQL's share.
 - **A second worker finds no free core**: server {two.cores["server"]:.2f} + PostgreSQL \
 {two.cores["PostgreSQL"]:.2f} + client {two.cores["client"]:.2f} + rest of
-  the machine {two.cores["rest of the machine"]:.2f} cores already fill the two, so two workers did \
-{two.requests_per_second:,.0f} requests/s against one
-  worker's {one.requests_per_second:,.0f}; on more cores workers (or replicas) add throughput until \
-PostgreSQL's CPU is the limit.
+  the machine {two.cores["rest of the machine"]:.2f} cores fill the two, so two workers did \
+{two.requests_per_second:,.0f} requests/s against one worker's
+  {one.requests_per_second:,.0f}; on more cores workers (or replicas) add throughput until PostgreSQL's CPU \
+is the limit. And `--workers 2`
+  costs every answer sent in two writes (headers, then body) about 40 ms on Linux: uvicorn {_uvicorn_version()} \
+binds the
+  workers' socket without `IPPROTO_TCP`, so asyncio leaves Nagle's algorithm on and the body waits for
+  the client's delayed ACK (uvicorn issue #3149, open). One user's p50 was \
+{_ms(_p50(run, "PostgreSQL, 2 workers", 1))} ms with two workers
+  against {_ms(_p50(run, "PostgreSQL, 1 worker", 1))} ms with one (DELETE, answered with headers only, \
+does not wait): one worker per Pod,
+  as docs/operations.md recommends, and replicas to scale.
 - **SQLite** starts no backend and needs no round trip, so one worker on it leaves the second core to
   the rest: {sqlite.requests_per_second:,.0f} requests/s. Its writes are serialised (one writer at a time, \
-WAL), which one process does
-  not reach at this rate, with no errors; but it is one file on one machine: replicas need PostgreSQL.
+WAL; a writer waits up to 5 s
+  for the lock): {_sqlite_failures(run)}. It is one file on one machine: replicas need PostgreSQL.
 - **The client** (the simulated users' process) used {one.cores["client"]:.2f} cores: not the limit, but \
 taken from the same two."""
+
+
+def _sqlite_failures(run: LoadRun) -> str:
+    failed = [f for f in run.figures if f.server.startswith("SQLite") and f.errors]
+    if not failed:
+        return "no request failed in this run"
+    return "in this run " + ", ".join(f"{len(f.errors)} requests failed at {f.users} users" for f in failed) + \
+        " (Errors above)"
+
+
+def _p50(run: LoadRun, server: str, users: int) -> float:
+    return next((percentile(f.all_latencies, 0.5) for f in run.figures if f.server == server and f.users == users),
+                float("nan"))
+
+
+def _uvicorn_version() -> str:
+    from importlib.metadata import version
+
+    return version("uvicorn")
 
 
 def run(user_counts=USER_COUNTS, warmup: float = WARMUP_SECONDS, seconds: float = MEASURED_SECONDS) -> str:
