@@ -64,17 +64,18 @@ lint: $(VENV)/.dev-installed
 	node_modules/.bin/eslint --max-warnings=0 static/js
 
 # The deploy, cluster and runtime tests run against a real control plane: its binaries are built
-# first (once per machine, ~17 min on 2 cores, then cached), and PODSTUDIO_REAL_CLUSTER=1 makes a
+# first (once per machine, ~19 min on 2 cores with kubectl, then cached), and PODSTUDIO_REAL_CLUSTER=1 makes a
 # test that needs it fail rather than skip. Then the tests that touch the database run again on
-# PostgreSQL (docs/testing.md, "Two databases"); PODSTUDIO_REAL_POSTGRES=1 makes a missing
-# PostgreSQL a failure, not a skip, in both runs (the SQLite run has multi-process tests on it too).
+# PostgreSQL (docs/testing.md, "Two databases"), the cluster-backed ones (deploy records, streams)
+# against the same real control plane; PODSTUDIO_REAL_POSTGRES=1 makes a missing PostgreSQL a
+# failure, not a skip, in both runs (the SQLite run has multi-process tests on it too).
 test: $(VENV)/.dev-installed chromium postgresql lint cluster-binaries
 	PODSTUDIO_REAL_CLUSTER=1 PODSTUDIO_REAL_POSTGRES=1 $(VENV)/bin/pytest
 	$(MAKE) --no-print-directory test-postgres
 
-# The database-touching tests on a throwaway PostgreSQL: no browser (tests/e2e) and no control plane.
-test-postgres: $(VENV)/.dev-installed postgresql
-	PODSTUDIO_TEST_DATABASE=postgres PODSTUDIO_REAL_POSTGRES=1 PODSTUDIO_REAL_CLUSTER=0 \
+# The database-touching tests on a throwaway PostgreSQL (no browser: tests/e2e run on SQLite only).
+test-postgres: $(VENV)/.dev-installed postgresql cluster-binaries
+	PODSTUDIO_TEST_DATABASE=postgres PODSTUDIO_REAL_POSTGRES=1 PODSTUDIO_REAL_CLUSTER=1 \
 		$(VENV)/bin/pytest tests/unit tests/web tests/hardening
 
 bench: $(VENV)/.dev-installed chromium postgresql
@@ -82,7 +83,7 @@ bench: $(VENV)/.dev-installed chromium postgresql
 
 # A real Kubernetes control plane on loopback (kube-apiserver, controller-manager, scheduler,
 # etcd, kwok simulating one node): see docs/testing.md, "A real control plane". The first
-# cluster-up or cluster-binaries builds the binaries from Go modules (~17 min on 2 cores, once).
+# cluster-up or cluster-binaries builds the binaries from Go modules (~19 min on 2 cores, kubectl included, once).
 cluster-binaries: $(VENV)/.cluster-installed
 	$(PY) -m tests.support.controlplane binaries
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -121,18 +122,29 @@ def asset_bytes(page) -> list[str]:
     return rows
 
 
+def replace_marked_section(text: str, marker: str, body: str) -> str:
+    """Replace the section between ``<!-- marker:start -->`` and ``<!-- marker:end -->`` in ``text``
+    (a module run alone rewrites only its own), or append ``body`` when there is none yet."""
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end) + r"\n?", re.S)
+    if pattern.search(text):
+        return pattern.sub(lambda _: body, text)
+    return text.rstrip("\n") + "\n\n" + body
+
+
 def main() -> None:
     _setup_django()
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     preview_rows = bench_preview()
     edit_rows, page = bench_edit()
     asset_rows = asset_bytes(page)
-    from bench import controlplane, load, schema_validators
+    from bench import controlplane, load, runtime_real, schema_validators
     from bench import runtime as runtime_bench
 
     schema_section = schema_validators.run()
     runtime_section = runtime_bench.run()
     control_plane_section = controlplane.run()
+    runtime_real_section = runtime_real.run()
     load_section = load.run()
     text = f"""# Performance
 
@@ -170,7 +182,11 @@ no framework.
 |---|---|
 {chr(10).join(asset_rows)}
 """
-    text += "\n" + runtime_section + "\n" + control_plane_section + "\n" + schema_section + "\n" + load_section
+    text += "
+" + "
+".join(
+        (runtime_section, control_plane_section, runtime_real_section, schema_section, load_section)
+    )
     RESULTS.write_text(text)
     print(text)
 

@@ -34,7 +34,7 @@ def _manifest(name: str) -> dict:
 def measure() -> dict:
     sys.path.insert(0, str(ROOT))
     from composer import cluster
-    from tests.support.controlplane import ControlPlane, ensure_binaries
+    from tests.support.controlplane import ControlPlane, ensure_binaries, ensure_kubectl
 
     ensure_binaries()
     starts, restarts, stops, ours, kubectl = [], [], [], [], []
@@ -53,8 +53,9 @@ def measure() -> dict:
                 assert result.ok, result.message
                 body = json.dumps(_manifest(f"kubectl-{run}-{index}"))
                 start = time.perf_counter()
-                subprocess.run(["kubectl", "--kubeconfig", str(control_plane.kubeconfig), "--context", context,
-                                "apply", "--server-side", "--field-manager=bench", "-n", "default", "-f", "-"],
+                subprocess.run([str(ensure_kubectl()), "--kubeconfig", str(control_plane.kubeconfig),
+                                "--context", context, "apply", "--server-side", "--field-manager=bench",
+                                "-n", "default", "-f", "-"],
                                input=body, text=True, check=True, capture_output=True)
                 kubectl.append(_seconds(start))
             start = time.perf_counter()

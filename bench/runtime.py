@@ -1,4 +1,6 @@
-"""Benchmarks of the runtime view (issue #5): ``run() -> str`` returns the docs/performance.md section.
+"""Benchmarks of the runtime view on the stand-in API server (issue #5): ``run() -> str`` returns
+the docs/performance.md section. The same streams on the real control plane, beside kubectl:
+bench/runtime_real.py.
 
 Everything runs against the stand-in API server (tests/support/apiserver.py, HTTPS) with
 Pod Studio served by Django's threaded WSGI server in a child process (the way ``make run``
@@ -421,13 +423,16 @@ def run() -> str:
         memory_rows = follow_memory(env)
         heap_rows, latency_rows = browser_figures(env)
     newline = "\n"
-    return f"""## Runtime view: logs and status (issue #5)
+    return f"""## Runtime view on the stand-in API server: logs and status (issue #5)
 
 Produced by `{COMMAND}` (this section: `bench/runtime.py`, alone: `python -m bench.runtime`). Path:
-the stand-in API server (HTTPS, in the bench process) → Pod Studio (Django's threaded WSGI
-server in a child process, settings as for `make run`) → a reader.
+the stand-in API server (tests/support/apiserver.py: HTTPS, in the bench process, no kubelet
+behind it) → Pod Studio (Django's threaded WSGI server in a child process, settings as for
+`make run`) → a reader. It shows what our relay and the page can do when the cluster is never the
+bottleneck; what users get from a real API server is in "The runtime view on the real control
+plane" below.
 
-### Log relay throughput
+### Log relay throughput (stand-in)
 
 Each reader follows an empty container log; then {RELAY_LINES:,} lines (~{len(LINES[-1]) + 1} bytes
 each) arrive at once and the log ends. Timed from the lines being there to the reader's last
@@ -441,7 +446,7 @@ the stand-in spends about 4 µs per line formatting them, which both of that pai
 |---|---|---|
 {newline.join(relay_rows)}
 
-### Server memory with {FOLLOW_STREAMS} follow streams
+### Server memory with {FOLLOW_STREAMS} follow streams (stand-in)
 
 RSS of the Pod Studio server process (psutil). Goal: ≤ 200 MB in total.
 
@@ -449,7 +454,7 @@ RSS of the Pod Studio server process (psutil). Goal: ≤ 200 MB in total.
 |---|---|
 {newline.join(memory_rows)}
 
-### The runtime page in Chromium
+### The runtime page in Chromium (stand-in)
 
 A followed container receives {BROWSER_LINES:,} lines in batches of 500 as fast as the stand-in
 takes them; the page keeps the last 5,000 (`PODSTUDIO_LOG_MAX_LINES`). Heap from the DevTools

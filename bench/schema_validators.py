@@ -35,7 +35,6 @@ import functools
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import time
@@ -588,21 +587,14 @@ def decision(figures: dict) -> str:
     return "\n".join(lines)
 
 
-def replace_section(text: str, body: str) -> str:
-    """Replace the marked section in ``text``, or append it when there is none yet."""
-    start, end = f"<!-- {MARKER}:start -->", f"<!-- {MARKER}:end -->"
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end) + r"\n?", re.S)
-    if pattern.search(text):
-        return pattern.sub(lambda _: body, text)
-    return text.rstrip("\n") + "\n\n" + body
-
-
 def main() -> None:
     if sys.argv[1:2] == ["--memory"]:
         print(f"{memory_mb(int(sys.argv[2])):.2f}")
         return
     section = run()
-    DOC.write_text(replace_section(DOC.read_text(), section))
+    from bench.__main__ import replace_marked_section
+
+    DOC.write_text(replace_marked_section(DOC.read_text(), MARKER, section))
     print(section)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -174,8 +175,14 @@ def diff_manifests(
     targets = _prepare_all(manifests, namespace)
     connection = connect(context)
     _refuse_unsupported_features(connection, targets)
-    diffs = []
-    for target in targets:
+    return [_diff_one(connection, target, force=force) for target in targets]
+
+
+_DIFF_ATTEMPTS = 3
+
+
+def _diff_one(connection: Connection, target: _Target, *, force: bool) -> ObjectDiff:
+    for _ in range(_DIFF_ATTEMPTS):
         live = _get_live(connection, target)
         refusal = ""
         try:
@@ -184,21 +191,105 @@ def diff_manifests(
             if error.kind not in ("immutable", "conflict") or live is None:
                 raise
             # Still show what the change is, and why the server would not take it as it is.
-            proposed, refusal = _overlay(live, target.manifest), error.message
-        diff = _yaml_diff(target, live, proposed)
-        diffs.append(ObjectDiff(target.kind, target.name, target.namespace, live is None, diff, refusal))
-    return diffs
+            proposed, refusal = _proposed_despite(connection, target, live, error), error.message
+            break
+        # Found on a real API server: right after a deploy the Deployment controller writes its
+        # revision annotation, sometimes between our GET and our dry run, and the diff showed that
+        # annotation as our change. A dry run keeps the stored resourceVersion: when it is not the
+        # one we read, the object changed in between; read it again.
+        if live is None or _resource_version(proposed) == _resource_version(live):
+            break
+    diff = _yaml_diff(target, live, proposed)
+    return ObjectDiff(target.kind, target.name, target.namespace, live is None, diff, refusal)
 
 
-def _overlay(live: dict[str, Any], manifest: dict[str, Any]) -> dict[str, Any]:
-    """Roughly what an apply would leave: the manifest's fields over the live object's."""
+def _resource_version(obj: dict[str, Any]) -> str | None:
+    return (obj.get("metadata") or {}).get("resourceVersion")
+
+
+def _proposed_despite(
+    connection: Connection, target: _Target, live: dict[str, Any], error: ClusterError
+) -> dict[str, Any]:
+    """What the object would become if the server took the change it refused."""
+    if error.kind == "conflict":
+        # Found on a real API server: the overlay below is only an estimate, while a forced dry run
+        # is exactly what taking the fields over would do (and stores nothing).
+        try:
+            return _server_side_apply(connection, target, dry_run=True, force=True)[1]
+        except ClusterError as forced:
+            if forced.kind != "immutable":
+                raise
+    return _overlay(live, target.manifest, _owned_fields(live))
+
+
+def _owned_fields(live: dict[str, Any]) -> dict[str, Any]:
+    """The fields Pod Studio's last apply set (managedFields' fieldsV1 tree), empty when none."""
+    for entry in (live.get("metadata") or {}).get("managedFields") or []:
+        if entry.get("manager") == FIELD_MANAGER and entry.get("operation") == "Apply":
+            return entry.get("fieldsV1") or {}
+    return {}
+
+
+# Keys of the lists a server merges item by item (containers, env, volumes, volumeMounts, ports …).
+_LIST_KEYS = ("name", "mountPath", "devicePath", "containerPort", "port", "ip", "type")
+
+
+def _overlay(live: dict[str, Any], manifest: dict[str, Any], owned: dict[str, Any]) -> dict[str, Any]:
+    """Roughly what an apply would leave: the manifest's fields over the live object's.
+
+    As server-side apply does, and as found on a real API server (which fills dozens of defaults:
+    imagePullPolicy, terminationMessagePath, the service account's volumeMount …): lists of named
+    items merge item by item, and what the live object has beyond the manifest stays unless Pod
+    Studio set it last time (``owned``) and no longer does. Replacing lists whole showed every
+    default of every container as removed.
+    """
     merged = copy.deepcopy(live)
+    for key in [key for key in merged if key not in manifest and f"f:{key}" in owned]:
+        del merged[key]
     for key, value in manifest.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _overlay(merged[key], value)
+        old, inner = merged.get(key), owned.get(f"f:{key}") or {}
+        list_key = _list_key(old, value)
+        if isinstance(value, dict) and isinstance(old, dict):
+            merged[key] = _overlay(old, value, inner)
+        elif list_key:
+            merged[key] = _overlay_list(old, value, list_key, inner)
         else:
             merged[key] = copy.deepcopy(value)
     return merged
+
+
+def _list_key(old: Any, new: Any) -> str | None:
+    if not (isinstance(old, list) and isinstance(new, list) and old and new):
+        return None
+    for key in _LIST_KEYS:
+        keyed = all(isinstance(item, dict) and key in item for item in (*old, *new))
+        if keyed and all(len({repr(item[key]) for item in items}) == len(items) for items in (old, new)):
+            return key
+    return None
+
+
+def _overlay_list(old: list[Any], new: list[Any], key: str, owned: dict[str, Any]) -> list[Any]:
+    live_items = {repr(item[key]): item for item in old}
+    merged = []
+    for item in new:
+        match = live_items.pop(repr(item[key]), None)
+        merged.append(copy.deepcopy(item) if match is None else _overlay(match, item, _owned_item(owned, match) or {}))
+    # Items only the live object has: kept unless Pod Studio applied them last time.
+    merged.extend(copy.deepcopy(item) for item in live_items.values() if _owned_item(owned, item) is None)
+    return merged
+
+
+def _owned_item(owned: dict[str, Any], item: dict[str, Any]) -> dict[str, Any] | None:
+    """The fieldsV1 entry of a list item (``k:{"name":"app"}``), if Pod Studio's apply set it."""
+    for entry, inner in owned.items():
+        if entry.startswith("k:"):
+            try:
+                fields = json.loads(entry[2:])
+            except ValueError:
+                continue
+            if isinstance(fields, dict) and all(item.get(name) == value for name, value in fields.items()):
+                return inner if isinstance(inner, dict) else {}
+    return None
 
 
 @dataclass(frozen=True)
@@ -369,7 +460,48 @@ def _outcome(live: dict[str, Any] | None, returned: dict[str, Any]) -> str:
         return CREATED
     # Compare the content, not the resourceVersion: a dry run keeps the version, and on a real server
     # a controller's status update between our GET and our PATCH changes it although we changed nothing.
-    return UNCHANGED if _comparable(live) == _comparable(returned) else CONFIGURED
+    if _comparable(live) == _comparable(returned):
+        return UNCHANGED
+    # Found on a real API server: the Deployment controller's revision annotation, written between our
+    # GET and our PATCH right after a deploy, made a deploy again report 'configured'. An apply only
+    # sets the fields it owns (and removes those it owned and no longer sends): when Pod Studio owns
+    # the same fields with the same values before and after, another writer made the difference.
+    before, after = _owned_fields(live), _owned_fields(returned)
+    if before and before == after and _owned_values(live, before) == _owned_values(returned, after):
+        return UNCHANGED
+    return CONFIGURED
+
+
+def _owned_values(obj: Any, fields: Any) -> Any:
+    """The values of ``obj`` at the paths of a managedFields fieldsV1 tree."""
+    if not isinstance(fields, dict) or not any(key != "." for key in fields):
+        return obj  # a leaf (or an atomic value): the whole value
+    if isinstance(obj, dict):
+        return {key: _owned_values(obj.get(key[2:]), inner) for key, inner in fields.items() if key.startswith("f:")}
+    if isinstance(obj, list):
+        values: dict[str, Any] = {}
+        for key, inner in fields.items():
+            if key.startswith("k:"):
+                values[key] = _owned_values(_owned_list_item(obj, key), inner)
+            elif key.startswith("v:"):
+                values[key] = key[2:] in {json.dumps(item, separators=(",", ":")) for item in obj}
+            elif key.startswith("i:") and key[2:].isdigit():
+                index = int(key[2:])
+                values[key] = _owned_values(obj[index] if index < len(obj) else None, inner)
+        return values
+    return obj
+
+
+def _owned_list_item(items: list[Any], key: str) -> Any:
+    try:
+        fields = json.loads(key[2:])
+    except ValueError:
+        return None
+    return next(
+        (item for item in items if isinstance(item, dict) and isinstance(fields, dict)
+         and all(item.get(name) == value for name, value in fields.items())),
+        None,
+    )
 
 
 def _delete_one(connection: Connection, target: _Target) -> ObjectResult:

@@ -242,12 +242,18 @@ def _from_transport_error(error: BaseException, site: RequestSite) -> ClusterErr
             "unreachable",
             f"{site.cluster} did not accept a connection within {_seconds(site.connect_timeout)}.",
         )
+    # From here on the request was sent: a write may have been applied although no answer came.
+    sent = {"request_sent": True}
     if isinstance(error, exceptions.ReadTimeoutError | TimeoutError):
-        return ClusterError("timeout", f"{site.cluster} did not answer within {_seconds(site.read_timeout)}.")
+        return ClusterError(
+            "timeout", f"{site.cluster} did not answer within {_seconds(site.read_timeout)}.", details=sent
+        )
     if isinstance(error, exceptions.SSLError):
         return ClusterError("unreachable", f"{site.cluster} could not be reached securely: {error}.")
     if isinstance(error, exceptions.ProtocolError):
-        return ClusterError("unreachable", f"{site.cluster} closed the connection without answering.")
+        cut_short = "IncompleteRead" in repr(error) or "Connection broken" in str(error)
+        what = "cut its answer short" if cut_short else "closed the connection without answering"
+        return ClusterError("unreachable", f"{site.cluster} {what}.", details=sent)
     return ClusterError("unreachable", f"{site.cluster} could not be reached ({type(error).__name__}: {error}).")
 
 
@@ -360,14 +366,20 @@ def _gone(status: int, message: str, body: dict, error: ApiException, site: Requ
     )
 
 
-_IMMUTABLE_MARKERS = ("pod updates may not change fields", "field is immutable")
+# How the API server's validation words a change to a field that is fixed once created: Pods,
+# selectors and Job templates ("field is immutable"), a Service's clusterIP(s) ("may not change once
+# set"), a PersistentVolumeClaim's spec ("is immutable after creation").
+_IMMUTABLE_MARKERS = (
+    "pod updates may not change fields", "field is immutable", "may not change once set", "is immutable after creation"
+)
 
 
 def _unprocessable(status: int, message: str, body: dict, error: ApiException, site: RequestSite) -> ClusterError:
     details = body.get("details") or {}
     causes = details.get("causes") or []
     kind, name = details.get("kind") or "Object", details.get("name") or ""
-    if any(marker in message for marker in _IMMUTABLE_MARKERS):
+    said = [message, *(str(c.get("message", "")) for c in causes)]
+    if any(marker in text for marker in _IMMUTABLE_MARKERS for text in said):
         return _immutable(status, kind, name, causes)
     fields = [f"Field {c['field']} is invalid: {c.get('message', '')}" for c in causes if c.get("field")]
     text = "; ".join(fields) if fields else f"The cluster rejected {kind} '{name}': {message}"
@@ -415,7 +427,34 @@ def _unsupported(status: int, message: str, body: dict, error: ApiException, sit
     )
 
 
+# Found on a real API server (1.37): a server-side apply whose object does not fit the schema (a field
+# not declared, a string where a number goes, a duplicate list key, a malformed quantity) is answered
+# with 500, not 422. The manifest is at fault, not the cluster: say so, and what the field problem is.
+_SCHEMA_MISMATCH = re.compile(
+    r"^failed to (?:create typed patch object|convert new object) "
+    r"\((?:(?P<namespace>[^/;()]*)/)?(?P<name>[^;()]*); [^()]*Kind=(?P<kind>\w+)\)"
+    r"(?: to proper version)?: (?:unable to convert unstructured object to [^:]*: )?(?P<problem>.+)$",
+    re.DOTALL,
+)
+
+
+def _schema_mismatch(status: int, message: str) -> ClusterError | None:
+    match = _SCHEMA_MISMATCH.match(message)
+    if match is None:
+        return None
+    problem = match["problem"].strip().rstrip(".")
+    return ClusterError(
+        "invalid",
+        f"The cluster rejected {match['kind']} '{match['name']}': {problem}.",
+        status=status,
+        details={"kind": match["kind"], "name": match["name"], "problem": problem},
+    )
+
+
 def _server_error(status: int, message: str, body: dict, error: ApiException, site: RequestSite) -> ClusterError:
+    mismatch = _schema_mismatch(status, message) if status == 500 else None
+    if mismatch is not None:
+        return mismatch
     if status == 504:
         return ClusterError("timeout", f"{site.cluster} timed out handling the request (504): {message}", status=status)
     return ClusterError("server", f"{site.cluster} reported an error ({status}): {message}", status=status)

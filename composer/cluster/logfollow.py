@@ -3,10 +3,11 @@
 ``LogFollower`` follows one or more containers of a Pod, one daemon thread per container
 reading its stream into a bounded queue (a slow reader slows the cluster's stream down
 instead of filling memory); ``next_batch`` hands out many lines at once, at most
-``batch_lines`` and waiting at most ``batch_wait`` seconds for more after the first (the
-knobs are in ``FollowSettings``). A lost connection is retried from the last delivered line;
-a container that has not started yet is waited for; ``close()`` stops everything from any
-thread. Lines come as logs.py's ``LogChunk``s.
+``batch_lines``, collecting for at most ``batch_wait`` seconds after the first while more
+keep coming (a pause of ``batch_gap`` ends the batch: a quiet log's lone line goes out at
+once, a busy one's in a few large events; the knobs are in ``FollowSettings``). A lost
+connection is retried from the last delivered line; a container that has not started yet is
+waited for; ``close()`` stops everything from any thread. Lines come as logs.py's ``LogChunk``s.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ class FollowSettings:
     """How a LogFollower batches, buffers and reconnects."""
 
     batch_lines: int = 1000  # at most this many lines in one batch
-    batch_wait: float = 0.05  # after the first item of a batch, how long to wait for more
+    batch_wait: float = 0.05  # after the first item of a batch, how long at most to collect more
+    batch_gap: float = 0.005  # a pause this long between items ends the batch early
     queue_size: int = 8  # chunks (up to logs.READ_SIZE bytes each) waiting for a slow reader, per follower
     backoff_first: float = 0.5  # the first wait before reconnecting after a lost connection
     backoff_max: float = 10.0
@@ -160,7 +162,7 @@ class LogFollower:
         self._add(batch, first)
         deadline = time.monotonic() + self.settings.batch_wait
         while batch.line_count < self.settings.batch_lines:
-            remaining = deadline - time.monotonic()
+            remaining = min(deadline - time.monotonic(), self.settings.batch_gap)
             try:
                 item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
             except queue.Empty:

@@ -272,7 +272,9 @@ def _pod_display_status(
     """The STATUS column of ``kubectl get pods`` (a simplified port of kubectl's printPod)."""
     status = pod.get("status") or {}
     reason = status.get("reason") or status.get("phase") or "Pending"
-    for index, container in enumerate(init):
+    # As kubectl: init steps count once the kubelet reports them; before that the Pod is Pending.
+    reported = init if status.get("initContainerStatuses") else ()
+    for index, container in enumerate(reported):
         if _init_step_done(container):
             continue
         if container.state == TERMINATED:
@@ -280,12 +282,15 @@ def _pod_display_status(
         elif container.state == WAITING and container.reason and container.reason != "PodInitializing":
             reason = "Init:" + container.reason
         else:
-            reason = f"Init:{index}/{len(init)}"
+            reason = f"Init:{index}/{len(reported)}"
         break
     else:
         reason = _app_display_status(reason, app)
     if (pod.get("metadata") or {}).get("deletionTimestamp"):
         return "Terminating"
+    if any(c.get("type") == "PodScheduled" and c.get("reason") == "SchedulingGated"
+           for c in status.get("conditions") or []):
+        return "SchedulingGated"  # held before scheduling: no container has a state to show yet
     return reason
 
 

@@ -8,7 +8,6 @@ the user may not see is `NotVisible` (a 404: not even its existence is told).
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import re
 import secrets
@@ -59,13 +58,13 @@ def checker(user, action: Action) -> Allowed:
         return lambda context, namespace=None: True
     if not user.is_authenticated:
         return lambda context, namespace=None: False
-    scopes = [(r.context_pattern, r.namespace_pattern) for r in ContextPermission.objects.filter(group__user=user)
-              if _grants(r, action)]
+    # The same translation of the patterns as visible_records' query, so a list and a check agree.
+    scopes = [(_compiled(r.context_pattern), _compiled(r.namespace_pattern) if r.namespace_pattern else None)
+              for r in ContextPermission.objects.filter(group__user=user) if _grants(r, action)]
 
     def allowed(context: str, namespace: str | None = None) -> bool:
         return any(
-            fnmatch.fnmatchcase(context, contexts)
-            and (namespace is None or not namespaces or fnmatch.fnmatchcase(namespace, namespaces))
+            contexts.fullmatch(context) and (namespace is None or not namespaces or namespaces.fullmatch(namespace))
             for contexts, namespaces in scopes
         )
 
@@ -149,6 +148,10 @@ def composition_for(user, pk: int) -> SavedComposition:
         return visible_compositions(user).get(pk=pk)
     except SavedComposition.DoesNotExist:
         raise NotVisible(f"no composition with id {pk}") from None
+
+
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(_glob_regex(pattern))
 
 
 def _glob_regex(pattern: str) -> str:

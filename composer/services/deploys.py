@@ -117,9 +117,10 @@ def _summary(results: list[cluster.ObjectResult], dry_run: bool, done: str = "Ap
     applied = [f"{r.kind} {r.name}" for r in results if r.ok]
     skipped = [f"{r.kind} {r.name}" for r in results if r.outcome == "not_attempted"]
     parts = [f"{failed.kind} {failed.name} failed: {failed.message}"]
-    if failed.error_kind == "timeout" and not dry_run:
-        parts.append("The server may still have made that change after Pod Studio stopped waiting; deploying "
-                     "again is safe (server-side apply does not apply the same change twice).")
+    if failed.details.get("request_sent") and not dry_run:
+        when = "after Pod Studio stopped waiting" if failed.error_kind == "timeout" else "before the connection broke"
+        parts.append(f"The change may have been applied {when}; deploying again is safe "
+                     "(server-side apply does not apply the same change twice).")
     if applied:
         parts.append(f"{done} before it: {', '.join(applied)}.")
     if skipped:

@@ -6,12 +6,16 @@
   at the source: ``ContextInfo.server``), while clients still connect with the kubeconfig as is;
 - a failing exec credential plugin is reported by name and exit code, never with its output,
   arguments or environment, and nothing of it reaches a log record or the configured handler;
+  the servers these tests connect to are the real local control plane's API server behind the
+  fault-injecting proxy (tests/support/faultproxy.py), which takes a bearer token and records
+  every request;
 - the console handler's ``CredentialFilter`` drops what ``kubernetes.config`` logs and scrubs
   every other record.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 import socket
@@ -29,7 +33,7 @@ from pythonjsonlogger.json import JsonFormatter
 from composer import cluster
 from composer.cluster.errors import ClusterError, RequestSite, display_url, scrub_secrets, translate
 from composer.cluster.logfilter import CredentialFilter
-from tests.support.apiserver import ApiServer
+from tests.support.faultproxy import FaultProxy
 from tests.support.kubeconfig import KubeconfigContext, kubeconfig_document, write_kubeconfig
 
 # --------------------------------------------------------------------------- scrub_secrets
@@ -131,20 +135,25 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_contexts_show_servers_without_credentials_and_still_connect(tmp_path, apiserver: ApiServer, monkeypatch):
-    scheme, host = apiserver.url.split("://", 1)
-    with_userinfo = KubeconfigContext("userinfo", f"{scheme}://admin:pa55-word@{host}", apiserver.token,
-                                      ca_data=apiserver.ca_data)
+def _ca_data(proxy: FaultProxy) -> str:
+    return base64.b64encode(proxy.control_plane.pki.ca_cert.read_bytes()).decode()
+
+
+def test_contexts_show_servers_without_credentials_and_still_connect(tmp_path, fault_proxy, monkeypatch):
+    scheme, host = fault_proxy.url.split("://", 1)
+    with_userinfo = KubeconfigContext("userinfo", f"{scheme}://admin:pa55-word@{host}", fault_proxy.token,
+                                      ca_data=_ca_data(fault_proxy))
     with_query = KubeconfigContext("query", "https://10.0.0.1:6443/base?access_token=tok-123#frag", "t")
     path = write_kubeconfig(tmp_path / "kubeconfig", [with_userinfo, with_query])
     monkeypatch.setenv("KUBECONFIG", str(path))
 
     found = {c.name: c for c in cluster.list_contexts()}
-    assert found["userinfo"].server == apiserver.url
+    assert found["userinfo"].server == fault_proxy.url
     assert found["query"].server == "https://10.0.0.1:6443/base"
     assert "pa55-word" not in repr(found) and "tok-123" not in repr(found)
     # The client is built from the kubeconfig by the kubernetes library, not from ContextInfo.server.
-    assert cluster.server_version("userinfo") == (1, 33)
+    assert cluster.server_version("userinfo") == (1, 37)
+    assert [(r.method, r.path) for r in fault_proxy.requests] == [("GET", "/version")]
 
 
 def test_error_messages_show_the_display_url(tmp_path, monkeypatch):
@@ -176,10 +185,8 @@ def _plugin(tmp_path: Path, name: str, body: str) -> Path:
     return script
 
 
-def _exec_kubeconfig(tmp_path: Path, apiserver: ApiServer, command: Path) -> Path:
-    document = kubeconfig_document(
-        [KubeconfigContext("plugged", apiserver.url, "unused", ca_data=apiserver.ca_data)]
-    )
+def _exec_kubeconfig(tmp_path: Path, proxy: FaultProxy, command: Path) -> Path:
+    document = kubeconfig_document([KubeconfigContext("plugged", proxy.url, "unused", ca_data=_ca_data(proxy))])
     document["users"] = [{"name": "plugged-user", "user": {"exec": {
         "apiVersion": "client.authentication.k8s.io/v1beta1",
         "command": str(command),
@@ -213,12 +220,13 @@ def _logged(caplog, console_output: io.StringIO) -> str:
     return "\n".join(texts)
 
 
-def test_a_failing_exec_plugin_is_named_without_its_output(tmp_path, apiserver, monkeypatch, caplog, console_output):
+def test_a_failing_exec_plugin_is_named_without_its_output(tmp_path, fault_proxy, monkeypatch, caplog,
+                                                           console_output):
     script = _plugin(tmp_path, "fail-plugin", (
         f"print('cannot log in: PLUGIN_PASSWORD=' + os.environ['PLUGIN_PASSWORD'] + ' args=' + ' '.join(sys.argv)"
         f" + ' {STDERR_SECRET}', file=sys.stderr)\nsys.exit(1)"
     ))
-    monkeypatch.setenv("KUBECONFIG", str(_exec_kubeconfig(tmp_path, apiserver, script)))
+    monkeypatch.setenv("KUBECONFIG", str(_exec_kubeconfig(tmp_path, fault_proxy, script)))
     caplog.set_level(logging.DEBUG)
 
     for attempt in (lambda: cluster.connect("plugged"), lambda: cluster.list_namespaces("plugged")):
@@ -232,16 +240,17 @@ def test_a_failing_exec_plugin_is_named_without_its_output(tmp_path, apiserver, 
     logged = _logged(caplog, console_output)
     for secret in SECRETS:
         assert secret not in logged
-    assert apiserver.requests == []  # nothing was sent without credentials
+    assert fault_proxy.requests == []  # nothing was sent without credentials
 
 
-def test_a_working_exec_plugin_still_logs_in(tmp_path, apiserver, monkeypatch, caplog):
+def test_a_working_exec_plugin_still_logs_in(tmp_path, fault_proxy, monkeypatch):
     credential = {"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
-                  "status": {"token": apiserver.token}}
+                  "status": {"token": fault_proxy.token}}
     script = _plugin(tmp_path, "ok-plugin", f"import json\nprint(json.dumps({credential!r}))")
-    monkeypatch.setenv("KUBECONFIG", str(_exec_kubeconfig(tmp_path, apiserver, script)))
-    assert cluster.list_namespaces("plugged") == ["default"]
-    assert apiserver.requests[-1].headers["Authorization"] == f"Bearer {apiserver.token}"
+    monkeypatch.setenv("KUBECONFIG", str(_exec_kubeconfig(tmp_path, fault_proxy, script)))
+    assert {"default", "kube-system", "team-a"} <= set(cluster.list_namespaces("plugged"))
+    [sent] = fault_proxy.requests
+    assert sent.headers["Authorization"] == f"Bearer {fault_proxy.token}"
 
 
 @pytest.mark.parametrize(("message", "expected"), [

@@ -1,74 +1,87 @@
-"""Container logs against the stand-in API server through a kubeconfig with the real kubernetes client:
-tail, previous instance, init containers, merged view, raw relay, follow in batches."""
+"""Container logs against the real local control plane: kwok serves each container's log file as a
+kubelet would, the API server relays it. Through the fault-injecting proxy (``proxied_target``) where
+a test looks at the requests, ends a followed stream as a kubelet does when the container stops, or
+hears a kubelet's "waiting to start" (kwok serves a waiting container's file instead).
+
+tests/cluster_real/test_runtime_real.py has the rest: previous instances and their absence, unknown
+containers, the merged view's order, a Pod without a node (204), reconnecting across an API server
+restart, and closing a follower.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
+from kubernetes import client
 
 from composer.cluster import logfollow, logs
 from composer.cluster.errors import ClusterError
 from composer.cluster.logs import LogRequest, timestamp_key
-from tests.support.runtime import pod_manifest
+from tests.support.controlplane import cri_log_lines
+from tests.support.faultproxy import wait_for
+from tests.support.logreading import drain, texts
+from tests.support.manifests import container, pod
+from tests.support.realruntime import append_log, write_log
+
+FOLLOWED = r"/pods/web/log\?.*container={}\b"
 
 
 @pytest.fixture
-def web_pod(server):
-    """Pod "web" on the stand-in: init container "migrate", native sidecar "log-shipper", "app"."""
-    server.put_object(pod_manifest("web", init=("migrate",), sidecars=("log-shipper",)))
+def web_pod(control_plane, real_target):
+    """Pod "web", Running on kwok's node: init container "migrate", native sidecar "log-shipper", "app".
+    Returns a function that serves log lines for its containers (container -> lines): their files."""
+    manifest = pod("web", init=[container("migrate"), container("log-shipper", restartPolicy="Always")])
+    core = client.CoreV1Api(real_target.admin)
+    core.create_namespaced_pod(real_target.namespace, manifest)
+    wait_for(lambda: core.read_namespaced_pod("web", real_target.namespace).status.phase == "Running", timeout=60)
+
+    def serve(lines: dict[str, list[str]]):
+        return control_plane.set_pod_logs(real_target.namespace, "web", lines)
+
+    return serve
 
 
-def texts(lines):
-    return [line.text for line in lines]
+def at(seconds: float) -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=1) + dt.timedelta(seconds=seconds)
 
 
-def test_tail_of_an_init_container_with_timestamps(server, web_pod):
-    server.add_log("default", "web", "migrate", *[f"step {n}" for n in range(10)])
-    lines = logs.fetch("stand-in", "default", LogRequest("web", "migrate", tail=3))
+def test_tail_of_an_init_container_with_timestamps(proxied_target, web_pod):
+    web_pod({"migrate": [f"step {n}" for n in range(10)]})
+    lines = logs.fetch(proxied_target.context, proxied_target.namespace, LogRequest("web", "migrate", tail=3))
     assert texts(lines) == ["step 7", "step 8", "step 9"]
     assert all(line.container == "migrate" and line.timestamp.endswith("Z") for line in lines)
-    sent = server.requests_matching("GET", r"/pods/web/log$")[-1]
+    sent = proxied_target.proxy.requests_matching("GET", r"/pods/web/log$")[-1]
     assert (sent.param("container"), sent.param("tailLines"), sent.param("timestamps")) == ("migrate", "3", "true")
 
 
-def test_previous_instance_and_its_absence(server, web_pod):
-    server.add_log("default", "web", "app", "second run")
-    server.add_log("default", "web", "app", "first run crashed", previous=True)
-    assert texts(logs.fetch("stand-in", "default", LogRequest("web", "app", previous=True))) == ["first run crashed"]
-    with pytest.raises(ClusterError) as missing:
-        logs.fetch("stand-in", "default", LogRequest("web", "migrate", previous=True))
-    assert missing.value.message == "Container 'migrate' has no previous instance: it has not restarted."
-
-
-def test_unknown_container_and_missing_pod_are_explained(server, web_pod):
-    with pytest.raises(ClusterError, match="Pod 'web' has no container 'nope'"):
-        logs.fetch("stand-in", "default", LogRequest("web", "nope"))
+def test_a_missing_pod_is_not_found(real_target):
     with pytest.raises(ClusterError) as gone:
-        logs.fetch("stand-in", "default", LogRequest("gone", "app"))
+        logs.fetch(real_target.context, real_target.namespace, LogRequest("gone", "app"))
     assert gone.value.kind == "not_found"
+    assert "'gone'" in gone.value.message
 
 
-def test_raw_log_relays_the_bytes_as_sent(server, web_pod):
-    server.add_log("default", "web", "app", "plain \x1b[1mbold\x1b[0m", "<b>as is</b>")
-    raw = logs.raw_log("stand-in", "default", LogRequest("web", "app", tail=None, timestamps=False))
+def test_raw_log_relays_the_bytes_as_sent(real_target, web_pod):
+    web_pod({"app": ["plain \x1b[1mbold\x1b[0m", "<b>as is</b>"]})
+    raw = logs.raw_log(real_target.context, real_target.namespace, LogRequest("web", "app", tail=None,
+                                                                              timestamps=False))
     try:
         assert b"".join(raw) == b"plain \x1b[1mbold\x1b[0m\n<b>as is</b>\n"
     finally:
         raw.close()
 
 
-def test_merged_view_orders_every_container_by_time(server, web_pod):
-    server.add_log("default", "web", "migrate", "m1")
-    server.add_log("default", "web", "log-shipper", "s1")
-    server.add_log("default", "web", "app", "a1")
-    server.add_log("default", "web", "migrate", "m2")
-    lines, notes = logs.fetch_merged("stand-in", "default", "web", ["migrate", "log-shipper", "app"], tail=10)
-    assert [(line.container, line.text) for line in lines] == [
-        ("migrate", "m1"), ("log-shipper", "s1"), ("app", "a1"), ("migrate", "m2")]
+def test_the_merged_view_keeps_only_the_newest_lines_of_all_containers(real_target, web_pod):
+    files = web_pod({"migrate": ["m1", "m2"], "log-shipper": ["s1"], "app": ["a1"]})
+    write_log(files["migrate"], [(at(0), "m1"), (at(3), "m2")])
+    write_log(files["log-shipper"], [(at(1), "s1")])
+    write_log(files["app"], [(at(2), "a1")])
+    lines, notes = logs.fetch_merged(real_target.context, real_target.namespace, "web", ["migrate", "app"],
+                                     tail=10, keep=2)
+    assert [(line.container, line.text) for line in lines] == [("app", "a1"), ("migrate", "m2")]
     assert notes == []
-    lines, _ = logs.fetch_merged("stand-in", "default", "web", ["migrate", "app"], tail=10, keep=2)
-    assert texts(lines) == ["a1", "m2"]
 
 
 def test_timestamp_key_orders_fractions_of_any_length():
@@ -81,45 +94,32 @@ def test_timestamp_key_orders_fractions_of_any_length():
 # ---------------------------------------------------------------------------
 
 
-def drain(follower, until, timeout=10.0):
-    """Batches until ``until(lines so far, last batch)`` holds."""
-    lines, batches = [], []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        batch = follower.next_batch(0.5)
-        if batch is None:
-            continue
-        batches.append(batch)
-        lines.extend(batch.lines)
-        if until(lines, batch):
-            return lines, batches
-    raise AssertionError(f"gave up after {timeout} s with {len(lines)} lines: {texts(lines)[-5:]}")
-
-
-def test_follow_is_fed_while_it_is_read_and_ends_when_the_container_stops(server, web_pod):
-    server.add_log("default", "web", "app", "before 1", "before 2")
-    follower = logfollow.follow("stand-in", "default", "web", ["app"], tail=1)
+def test_follow_is_fed_while_it_is_read_and_ends_when_the_container_stops(proxied_target, web_pod):
+    t = proxied_target
+    files = web_pod({"app": ["before 1", "before 2"]})
+    follower = logfollow.follow(t.context, t.namespace, "web", ["app"], tail=1)
     try:
-        lines, _ = drain(follower, lambda lines, _: len(lines) >= 1)
+        lines, _, _ = drain(follower, lambda lines, _n, _b: len(lines) >= 1)
         assert texts(lines) == ["before 2"]  # the tail, then what comes
-        server.add_log("default", "web", "app", "live 1")
-        server.add_log("default", "web", "app", "live 2")
-        more, _ = drain(follower, lambda lines, _: len(lines) >= 2)
+        append_log(files["app"], "live 1", "live 2")
+        more, _, _ = drain(follower, lambda lines, _n, _b: len(lines) >= 2)
         assert texts(more) == ["live 1", "live 2"]
-        server.end_log("default", "web", "app")
-        _, batches = drain(follower, lambda _, batch: batch.finished)
-        assert batches[-1].ended == ["app"]
+        assert t.proxy.end_streams(FOLLOWED.format("app")) == 1  # what a kubelet does when the container stops
+        _, notices, batches = drain(follower, lambda _l, _n, batch: batch.finished)
+        assert [name for b in batches for name in b.ended] == ["app"]
+        assert notices == []  # an end, not a lost connection: no reconnecting
     finally:
         follower.close()
+    assert len(t.proxy.requests_matching("GET", r"/pods/web/log$")) == 1
 
 
-def test_follow_batches_many_lines_and_bounds_each_batch(server, web_pod):
-    follower = logfollow.follow("stand-in", "default", "web", ["app"], tail=0, batch_lines=500)
+def test_follow_batches_many_lines_and_bounds_each_batch(real_target, web_pod):
+    files = web_pod({"app": []})
+    follower = logfollow.follow(real_target.context, real_target.namespace, "web", ["app"], tail=None,
+                                batch_lines=500)
     try:
-        time.sleep(0.3)
-        server.add_log("default", "web", "app", *[f"line {n}" for n in range(3000)])
-        server.end_log("default", "web", "app")
-        lines, batches = drain(follower, lambda _, batch: batch.finished)
+        append_log(files["app"], *[f"line {n}" for n in range(3000)])
+        lines, _, batches = drain(follower, lambda lines, _n, _b: len(lines) >= 3000)
     finally:
         follower.close()
     assert texts(lines) == [f"line {n}" for n in range(3000)]
@@ -128,88 +128,56 @@ def test_follow_batches_many_lines_and_bounds_each_batch(server, web_pod):
     assert len(sizes) < 3000 / 10, "lines are handed out in batches, not one by one"
 
 
-def test_merged_follow_tags_lines_and_waits_for_a_container_to_start(server, web_pod, monkeypatch):
+def test_merged_follow_tags_lines_and_waits_for_a_container_to_start(proxied_target, web_pod, monkeypatch):
+    t = proxied_target
     monkeypatch.setattr(logfollow, "WAIT_FOR_START_SECONDS", 0.2)
-    server.set_pod_status("default", "web", {"phase": "Pending"})
-    # Both first requests (their order is up to the threads) hear "waiting to start", as from a kubelet.
-    server.inject("GET", r"/pods/web/log$", status=400, times=2,
-                  message='container "app" in pod "web" is waiting to start: PodInitializing')
-    follower = logfollow.follow("stand-in", "default", "web", ["migrate", "app"], tail=10)
+    files = web_pod({"migrate": ["migrating"], "app": []})
+    # Both first requests (their order is up to the threads) hear "waiting to start", as a kubelet says it.
+    t.proxy.inject("GET", r"/pods/web/log$", status=400, times=2,
+                   message='container "app" in pod "web" is waiting to start: PodInitializing')
+    follower = logfollow.follow(t.context, t.namespace, "web", ["migrate", "app"], tail=10)
     try:
-        server.add_log("default", "web", "migrate", "migrating")
-        server.end_log("default", "web", "migrate")
-        lines, batches = drain(follower, lambda _, batch: "migrate" in batch.ended)
+        lines, notices, _ = drain(follower, lambda lines, _n, _b: lines)
         assert [(line.container, line.text) for line in lines] == [("migrate", "migrating")]
-        notices = [n for b in batches for n in b.notices]
+        wait_for(lambda: t.proxy.end_streams(FOLLOWED.format("migrate")), timeout=5)
+        _, more_notices, batches = drain(follower, lambda _l, _n, batch: "migrate" in batch.ended)
+        notices += more_notices
         assert any("Container 'app' has not started yet (PodInitializing)" in n for n in notices), notices
-        server.add_log("default", "web", "app", "serving")
-        lines, batches = drain(follower, lambda lines, _: len(lines) >= 1)
+        append_log(files["app"], "serving")
+        lines, _, _ = drain(follower, lambda lines, _n, _b: lines)
         assert [(line.container, line.text) for line in lines] == [("app", "serving")]
     finally:
         follower.close()
 
 
-def test_follow_reconnects_after_a_dropped_stream_without_repeating_lines(server, web_pod):
-    server.add_log("default", "web", "app", "one", "two")
-    follower = logfollow.follow("stand-in", "default", "web", ["app"], tail=10, backoff_max=0.2)
+def test_follow_resumes_after_a_position(real_target, web_pod):
+    t = real_target
+    files = web_pod({"app": ["old 1", "old 2"]})
+    seen = logs.fetch(t.context, t.namespace, LogRequest("web", "app"))
+    append_log(files["app"], "new 1")
+    follower = logfollow.follow(t.context, t.namespace, "web", ["app"], tail=500, since={"app": seen[-1].timestamp})
     try:
-        first, _ = drain(follower, lambda lines, _: len(lines) >= 2)
-        # Cut the live connection from the server side (as a proxy or a restarted API server would).
-        server.inject("GET", r"/pods/web/log$", drop=True, times=1)
-        server._httpd.close_connections()
-        time.sleep(0.5)
-        server.add_log("default", "web", "app", "three")
-        rest, batches = drain(follower, lambda lines, _: len(lines) >= 1)
-    finally:
-        follower.close()
-    assert texts(first) == ["one", "two"]
-    assert texts(rest) == ["three"]
-    notices = [n for b in batches for n in b.notices]
-    assert any("Reconnecting" in n for n in notices) and any("Reconnected" in n for n in notices), notices
-    resumed = server.requests_matching("GET", r"/pods/web/log$")[-1]
-    assert resumed.param("sinceTime") and resumed.param("tailLines") is None
-
-
-def test_follow_resumes_after_a_position(server, web_pod):
-    server.add_log("default", "web", "app", "old 1", "old 2")
-    seen = logs.fetch("stand-in", "default", LogRequest("web", "app"))
-    server.add_log("default", "web", "app", "new 1")
-    follower = logfollow.follow("stand-in", "default", "web", ["app"], tail=500, since={"app": seen[-1].timestamp})
-    try:
-        lines, _ = drain(follower, lambda lines, _: len(lines) >= 1)
-        time.sleep(0.2)
-        assert follower.next_batch(0.2) is None
+        lines, _, _ = drain(follower, lambda lines, _n, _b: lines)
+        assert follower.next_batch(0.5) is None  # nothing more: not the old lines again
     finally:
         follower.close()
     assert texts(lines) == ["new 1"]
 
 
-def test_close_stops_every_thread_even_while_blocked(server, web_pod):
-    follower = logfollow.follow("stand-in", "default", "web", ["migrate", "log-shipper", "app"], tail=0)
-    time.sleep(0.3)
-    started = time.monotonic()
-    follower.close()
-    for thread in follower._threads:
-        thread.join(3)
-        assert not thread.is_alive()
-    assert time.monotonic() - started < 3
-
-
-def test_a_slow_reader_gets_every_line_while_the_queue_stays_bounded(server, web_pod):
-    follower = logfollow.follow("stand-in", "default", "web", ["app"], tail=0, queue_size=4, batch_lines=200)
+def test_a_slow_reader_gets_every_line_while_the_queue_stays_bounded(real_target, web_pod):
+    files = web_pod({"app": []})
+    follower = logfollow.follow(real_target.context, real_target.namespace, "web", ["app"], tail=None,
+                                queue_size=4, batch_lines=200)
     try:
-        time.sleep(0.2)
-        for chunk in range(40):
-            server.add_log("default", "web", "app", *[f"{chunk}-{n} " + "x" * 100 for n in range(500)])
-        server.end_log("default", "web", "app")
+        with files["app"].open("a") as log:
+            for chunk in range(40):
+                log.write(cri_log_lines([f"{chunk}-{n} " + "x" * 100 for n in range(500)]))
         received, most_queued = [], 0
-        while True:
-            batch = follower.next_batch(5)
-            assert batch is not None, "the stream stalled"
+        while len(received) < 40 * 500:
+            batch = follower.next_batch(10)
+            assert batch is not None, f"the stream stalled after {len(received)} lines"
             received.extend(line.text.split(" ")[0] for line in batch.lines)
             most_queued = max(most_queued, follower._queue.qsize())
-            if batch.finished:
-                break
             time.sleep(0.002)  # a reader slower than the cluster: the stream waits for it
     finally:
         follower.close()

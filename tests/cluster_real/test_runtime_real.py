@@ -17,11 +17,9 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from kubernetes import client
-from kubernetes.client.rest import ApiException
 
 from composer.cluster import logfollow, logs
 from composer.cluster.errors import ClusterError
@@ -30,46 +28,31 @@ from composer.cluster.logs import LogRequest
 from composer.cluster.pods import PodStatus, diagnose
 from composer.cluster.watch import Watch, WatchSettings, _Expired
 from tests.support.controlplane import ControlPlane, cri_log_lines
+from tests.support.controlplane_fixtures import wait_for_default_service_account
+from tests.support.logreading import drain, texts
+from tests.support.realruntime import (
+    CRASH_LOOP,
+    IMAGE_PULL_FAILS,
+    INIT_FAILS,
+    INIT_STEP,
+    INIT_WITH_SIDECAR,
+    TIMEOUT,
+    Cluster,
+    cluster_fixture,  # noqa: F401 (the fixture ``cluster``)
+    container,
+    deployment,
+    pod,
+    write_log,
+)
 
 # The server ends each watch after 2 s and the feed re-watches from its last resourceVersion;
 # after a failure it retries within a second.
 FAST = WatchSettings(watch_seconds=2, read_grace=3, backoff_first=0.2, backoff_max=1.0)
-TIMEOUT = 60.0  # seconds for anything kwok does (its steps take 0.1-0.25 s here, unless slowed down)
-
-# kwok's stages (docs/testing.md, "kwok: what a Pod goes through")
-INIT_STEP = "pod-init-container-running.stage.kwok.x-k8s.io"  # our in-order stage reads its delays
-INIT_FAILS = "pod-init-container-running-failed.stage.kwok.x-k8s.io"
-CRASH_LOOP = "pod-studio.test/crash-loop"
-IMAGE_PULL_FAILS = "pod-studio.test/image-pull-failure"
 
 
 # ---------------------------------------------------------------------------
 # Fixtures and helpers
 # ---------------------------------------------------------------------------
-
-
-def _wait_for_service_account(core: client.CoreV1Api, namespace: str) -> None:
-    """A Pod created before the controller-manager made the namespace's ``default`` ServiceAccount
-    is refused (403 "error looking up service account"): wait for it."""
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        try:
-            core.read_namespaced_service_account("default", namespace)
-            return
-        except ApiException as error:
-            if error.status != 404 or time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
-@pytest.fixture
-def cluster(control_plane: ControlPlane, admin_api, cluster_namespace: str, monkeypatch) -> Iterator[Cluster]:
-    """The session's control plane (watch cache on, as real clusters), as Pod Studio sees it:
-    KUBECONFIG points at it; a fresh namespace."""
-    monkeypatch.setenv("KUBECONFIG", str(control_plane.kubeconfig))
-    core = client.CoreV1Api(admin_api)
-    _wait_for_service_account(core, cluster_namespace)
-    yield Cluster(control_plane, admin_api, cluster_namespace)
 
 
 @pytest.fixture
@@ -82,69 +65,11 @@ def uncached(control_plane_uncached: ControlPlane, monkeypatch) -> Iterator[Clus
     namespace = f"t-{secrets.token_hex(4)}"
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
     try:
-        _wait_for_service_account(core, namespace)
+        wait_for_default_service_account(api, namespace)
         yield Cluster(cp, api, namespace)
     finally:
         core.delete_namespace(namespace, propagation_policy="Background")
         api.close()
-
-
-class Cluster:
-    def __init__(self, cp: ControlPlane, api, namespace: str) -> None:
-        self.cp, self.api, self.namespace = cp, api, namespace
-        self.context = cp.admin_context
-        self.core = client.CoreV1Api(api)
-        self.apps = client.AppsV1Api(api)
-
-    def create_pod(self, manifest: dict) -> dict:
-        self.core.create_namespaced_pod(self.namespace, manifest)
-        return manifest
-
-    def create_deployment(self, manifest: dict) -> dict:
-        self.apps.create_namespaced_deployment(self.namespace, manifest)
-        return manifest
-
-    def snapshot(self, workload: dict | Workload, **options) -> StatusSnapshot:
-        return pod_statuses(self.context, self.namespace, workload, **options)
-
-    def pod_when(self, manifest: dict, done: Callable[[PodStatus], bool], timeout: float = TIMEOUT) -> PodStatus:
-        """Poll pod_statuses (with Events) until its newest Pod satisfies ``done``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            pods = self.snapshot(manifest).pods
-            if pods and done(pods[0]):
-                return pods[0]
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not reached in {timeout} s: {pods[0] if pods else 'no Pod'}")
-            time.sleep(0.2)
-
-
-def container(name: str, image: str = "", **extra) -> dict:
-    return {"name": name, "image": image or f"registry.example/{name}:1", **extra}
-
-
-def pod(name: str, *, labels=None, annotations=None, init=(), containers=None, **spec) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "labels": {"app": name, **(labels or {})}, "annotations": annotations or {}},
-        "spec": {"initContainers": list(init), "containers": containers or [container("app")], **spec},
-    }
-
-
-def deployment(name: str, *, replicas: int = 1, annotations=None, init=(), containers=None) -> dict:
-    template = pod(name, annotations=annotations, init=init, containers=containers)
-    del template["apiVersion"], template["kind"], template["metadata"]["name"]
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "template": template},
-    }
-
-
-# A plain init container, a native sidecar that must keep running, another init container after it.
-INIT_WITH_SIDECAR = (container("wait-db"), container("proxy", restartPolicy="Always"), container("migrate"))
 
 
 def snapshots_until(
@@ -166,31 +91,6 @@ def snapshots_until(
 
 def running_ready(count: int) -> Callable[[StatusSnapshot], bool]:
     return lambda s: len(s.pods) == count and all(p.phase == "Running" and p.ready for p in s.pods) and not s.problem
-
-
-def texts(lines) -> list[str]:
-    return [line.text for line in lines]
-
-
-def drain(follower: logfollow.LogFollower, until, timeout: float = 20.0):
-    """Batches until ``until(lines so far, notices so far, last batch)`` holds: (lines, notices, batches)."""
-    lines, notices, batches = [], [], []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        batch = follower.next_batch(0.5)
-        if batch is None:
-            continue
-        batches.append(batch)
-        lines.extend(batch.lines)
-        notices.extend(batch.notices)
-        if until(lines, notices, batch):
-            return lines, notices, batches
-    raise AssertionError(f"gave up after {timeout} s: lines {texts(lines)[-5:]}, notices {notices}")
-
-
-def write_log(path: Path, stamped: list[tuple[dt.datetime, str]]) -> None:
-    """Replace a container's log file (kwok reads it at every request) with lines at chosen times."""
-    path.write_text("".join(cri_log_lines([text], start=moment) for moment, text in stamped))
 
 
 # ---------------------------------------------------------------------------

@@ -3,27 +3,24 @@
 - every manifest passes our schema validation, and the Deployment passes our own lint (imported
   as a composition, the way a user would bring it to Pod Studio);
 - the Deployment is hardened as promised and its probes can reach /healthz in team mode;
-- the RBAC grants exactly what composer/cluster asks a cluster for: a deploy / diff / recreate /
-  undeploy run against the stand-in API server records every request, and each one must be
-  allowed by the Role and ClusterRole, and each grant used;
-- `kubectl apply --server-side --dry-run=server` accepts the whole directory;
+- the RBAC grants exactly what composer/cluster asks a cluster for: each request of a deploy / diff /
+  recreate / undeploy run against the real local control plane (through the fault proxy, which
+  records every request) must be allowed by the Role and ClusterRole, and each grant used;
+- `kubectl apply --server-side --dry-run=server` against the real local control plane accepts the
+  whole directory and stores nothing;
 - the containers' own commands (migrate, then uvicorn) serve /healthz to the probes' request.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from composer import cluster
 from composer.domain.examples import EXAMPLES_BY_ID
@@ -33,14 +30,13 @@ from composer.domain.preview import preview
 from composer.domain.render import build
 from composer.domain.schema import validate_manifests
 from composer.domain.yamlio import load_documents
-from tests.support import apiserver as standin
-from tests.support.apiserver import ApiServer, RecordedRequest, parse_resource_path, tls_available
-from tests.support.kubeconfig import write_standin_kubeconfig
+from tests.support.apiserver import parse_resource_path
+from tests.support.controlplane import ensure_kubectl
+from tests.support.faults import RecordedRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST_DIR = ROOT / "deploy" / "kubernetes"
 SECRET_EXAMPLE = ROOT / "deploy" / "secret.example.yaml"
-KUBECTL = shutil.which("kubectl")
 
 
 def documents(*paths: Path) -> list[dict[str, Any]]:
@@ -182,8 +178,9 @@ RUNTIME_NEEDS = {("", "pods", "list"), ("", "pods", "watch"), ("", "events", "li
                  ("", "pods/log", "get")}
 
 
-def test_the_rbac_grants_exactly_what_composer_cluster_uses(standin_target):
-    server, context, namespace = standin_target.server, standin_target.context, standin_target.namespace
+def test_the_rbac_grants_exactly_what_composer_cluster_uses(proxied_target):
+    """Every request Pod Studio makes to the real control plane, as the fault proxy recorded it."""
+    context, namespace = proxied_target.context, proxied_target.namespace
     examples = {name: preview(EXAMPLES_BY_ID[name].build()).manifests
                 for name in ("good-citizen", "config-merger", "exporter", "log-tailer")}
     composition = EXAMPLES_BY_ID["log-tailer"].build()
@@ -208,7 +205,7 @@ def test_the_rbac_grants_exactly_what_composer_cluster_uses(standin_target):
     role, cluster_wide = grants(role_rules), grants(cluster_rules)
     used_in_namespace: set[Grant] = set()
     used_cluster_wide: set[Grant] = set()
-    for request in server.requests:
+    for request in proxied_target.proxy.requests:
         namespaced, wanted = needed(request)
         (used_in_namespace if namespaced else used_cluster_wide).update(wanted)
     assert used_in_namespace <= role, used_in_namespace - role
@@ -221,69 +218,39 @@ def test_the_rbac_grants_exactly_what_composer_cluster_uses(standin_target):
 
 # --------------------------------------------------------------------------- kubectl, server-side dry run
 
-RBAC_GROUP = "rbac.authorization.k8s.io"
-EXTRA_KINDS = (
-    standin.ResourceType("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",)),
-    standin.ResourceType(RBAC_GROUP, "v1", "Role", "roles"),
-    standin.ResourceType(RBAC_GROUP, "v1", "RoleBinding", "rolebindings"),
-    standin.ResourceType(RBAC_GROUP, "v1", "ClusterRole", "clusterroles", False),
-    standin.ResourceType(RBAC_GROUP, "v1", "ClusterRoleBinding", "clusterrolebindings", False),
-)
-
-
-class _StandInWithRbac(ApiServer):
-    """The stand-in, also serving ServiceAccounts and the RBAC kinds (see `with_rbac_kinds`)."""
-
-    def _discovery(self, path: str) -> dict[str, Any] | None:
-        group = standin._group_document(RBAC_GROUP)
-        if path == "/apis":
-            return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [standin._group_document("apps"), group]}
-        if path == f"/apis/{RBAC_GROUP}":
-            return {"kind": "APIGroup", "apiVersion": "v1", **group}
-        if path == f"/apis/{RBAC_GROUP}/v1":
-            return standin._resource_list(RBAC_GROUP, "v1")
-        return super()._discovery(path)
-
-
-@pytest.fixture
-def with_rbac_kinds(monkeypatch, tmp_path) -> Iterator[tuple[ApiServer, Path]]:
-    """A stand-in API server that knows the kinds our manifests use, and a kubeconfig for it.
-
-    tests/support/apiserver.py serves the kinds Pod Studio deploys; ServiceAccounts and RBAC are
-    added here for this test only (its type tables are module-level, restored by monkeypatch).
-    """
-    monkeypatch.setattr(standin, "RESOURCES", standin.RESOURCES + EXTRA_KINDS)
-    for kind in EXTRA_KINDS:
-        monkeypatch.setitem(standin.RESOURCES_BY_PLURAL, kind.plural, kind)
-        monkeypatch.setitem(standin._RESOURCES_BY_PATH, (kind.group, kind.version, kind.plural), kind)
-        monkeypatch.setitem(standin._RESOURCES_BY_KIND, (kind.group_version, kind.kind), kind)
-    server = _StandInWithRbac(tls=True).start()
+def test_kubectl_server_side_dry_run_accepts_every_manifest(fault_proxy, tmp_path):
+    """On the real local control plane, through the fault proxy (which records kubectl's requests)."""
+    namespaces = ("pod-studio", "pod-studio-apps")  # a dry run creates nothing, namespaces included
+    for namespace in namespaces:
+        fault_proxy.upstream("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
     try:
-        yield server, write_standin_kubeconfig(tmp_path / "kubeconfig", server)
+        done = subprocess.run(
+            [str(ensure_kubectl()), "--kubeconfig", str(fault_proxy.kubeconfig), "--cache-dir", str(tmp_path / "cache"),
+             "apply", "--server-side", "--dry-run=server", "-f", str(MANIFEST_DIR)],
+            capture_output=True, text=True, timeout=60, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        )
+        assert done.returncode == 0, done.stderr
+        # kubectl names objects "kind.group/name": deployment.apps/pod-studio, role.rbac.authorization.k8s.io/…
+        lines = done.stdout.splitlines()
+        printed = [line.split()[0] for line in lines if line.endswith("serverside-applied (server dry run)")]
+        applied = {(kind.split(".")[0], name) for kind, name in (item.split("/") for item in printed)}
+        assert applied == {(d["kind"].lower(), d["metadata"]["name"]) for d in MANIFESTS}
+        patches = fault_proxy.requests_matching("PATCH")
+        assert len(patches) == len(MANIFESTS) and all(r.param("dryRun") == "All" for r in patches)
+        for document in MANIFESTS:
+            if document["kind"] == "Namespace":
+                continue  # this test made them, for the dry run of what goes in them
+            namespace = document["metadata"].get("namespace")
+            kind, name = document["kind"], document["metadata"]["name"]
+            done = subprocess.run(
+                [str(ensure_kubectl()), "--kubeconfig", str(fault_proxy.kubeconfig), "get", kind, name, "-o", "name",
+                 *(["-n", namespace] if namespace else [])],
+                capture_output=True, text=True, timeout=60, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+            )
+            assert "NotFound" in done.stderr, (kind, name, done.stdout)  # the dry run stored nothing
     finally:
-        server.stop()
-
-
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
-@pytest.mark.skipif(not tls_available(), reason="kubectl sends tokens only over TLS; openssl is missing")
-def test_kubectl_server_side_dry_run_accepts_every_manifest(with_rbac_kinds, tmp_path):
-    server, kubeconfig = with_rbac_kinds
-    for namespace in ("pod-studio", "pod-studio-apps"):  # a dry run creates nothing, namespaces included
-        server.ensure_namespace(namespace)
-    before = {plural: server.objects(plural) for plural in ("pods", "deployments", "configmaps", "services")}
-    done = subprocess.run(
-        [KUBECTL, "--kubeconfig", str(kubeconfig), "--cache-dir", str(tmp_path / "cache"), "apply",
-         "--server-side", "--dry-run=server", "--validate=false", "-f", str(MANIFEST_DIR)],
-        capture_output=True, text=True, timeout=60, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-    )
-    assert done.returncode == 0, done.stderr
-    # kubectl names objects "kind.group/name": deployment.apps/pod-studio, role.rbac.authorization.k8s.io/…
-    lines = done.stdout.splitlines()
-    printed = [line.split()[0] for line in lines if line.endswith("serverside-applied (server dry run)")]
-    applied = {(kind.split(".")[0], name) for kind, name in (item.split("/") for item in printed)}
-    assert applied == {(d["kind"].lower(), d["metadata"]["name"]) for d in MANIFESTS}
-    assert all(r.param("dryRun") == "All" for r in server.requests_matching("PATCH"))
-    assert {plural: server.objects(plural) for plural in before} == before
+        for namespace in namespaces:
+            fault_proxy.upstream("DELETE", f"/api/v1/namespaces/{namespace}")
 
 
 # --------------------------------------------------------------------------- the containers' commands

@@ -7,7 +7,8 @@ their logs through the API server. Nothing runs containers.
 
 First use builds the five binaries from Go modules through the module proxy into a
 cache keyed by the versions pinned below (``~/.cache/pod-studio/cluster/<versions>/bin``,
-``XDG_CACHE_HOME`` respected); later uses start in seconds.
+``XDG_CACHE_HOME`` respected); later uses start in seconds. ``ensure_kubectl()`` builds kubectl
+at the same version beside them on first use (bench/runtime_real.py compares with it).
 
 CLI (state in ``.cluster/`` at the project root, kubeconfig ``.cluster/kubeconfig``)::
 
@@ -252,6 +253,64 @@ def _copy_kwok_files(kwok_dir: Path, target: Path) -> None:
         raise ControlPlaneError(f"kwok {KWOK_VERSION} ships no {', '.join(missing)} under {kwok_dir}/kustomize")
 
 
+def _build_kubernetes_commands(
+    go: str, work: Path, module: str, commands: tuple[str, ...], output: str, env: dict[str, str], log: Path
+) -> None:
+    """``go build`` k8s.io/kubernetes/cmd/<command> at K8S_VERSION into ``output`` (a file for one
+    command, a directory ending in / for several), with the version stamped as a release build has it.
+
+    A module of our own requires k8s.io/kubernetes; its go.mod replaces the staging modules with
+    ./staging/src/..., which does not apply to us, so each one is replaced by its published twin."""
+    staging_version = "v0." + K8S_VERSION.split(".", 1)[1]
+    packages = [f"k8s.io/kubernetes/cmd/{c}" for c in commands]
+    _write_module(work, module, [f"k8s.io/kubernetes {K8S_VERSION}"], packages)
+    info = _download_json(go, f"k8s.io/kubernetes@{K8S_VERSION}", work, env, log)
+    replaces = staging_replacements(Path(info["GoMod"]).read_text(), staging_version)
+    if not replaces:
+        raise ControlPlaneError(f"found no staging modules in {info['GoMod']}")
+    _run([go, "mod", "edit", *replaces], work, env, log)
+    _run([go, "mod", "tidy"], work, env, log)
+    major, minor = K8S_VERSION.lstrip("v").split(".")[:2]
+    build_date = json.loads(Path(info["Info"]).read_text()).get("Time", "1970-01-01T00:00:00Z")
+    flags = ["-s", "-w"]
+    for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
+        for key, value in (
+            ("gitVersion", K8S_VERSION),
+            ("gitMajor", major),
+            ("gitMinor", minor),
+            ("gitTreeState", "clean"),
+            ("buildDate", build_date),
+        ):
+            flags.append(f"-X {pkg}.{key}={value}")
+    _run([go, "build", "-trimpath", "-ldflags", " ".join(flags), "-o", output, *packages], work, env, log)
+
+
+def kubectl_path() -> Path:
+    return bin_dir() / "kubectl"
+
+
+def ensure_kubectl() -> Path:
+    """kubectl at K8S_VERSION beside the other binaries, built on first use (a few minutes with the
+    Go caches the control plane's build leaves; benchmarks compare Pod Studio with it on the same
+    cluster). Not one of BINARIES, so that a cache without it is no reason to rebuild those."""
+    ensure_binaries()
+    if kubectl_path().is_file():
+        return kubectl_path()
+    with _file_lock(cache_root() / ".build.lock"):
+        if not kubectl_path().is_file():  # built by whoever held the lock
+            root = cache_root() / version_key()
+            started = time.monotonic()
+            _log(f"building kubectl {K8S_VERSION} into {bin_dir()} (once)…")
+            partial = kubectl_path().with_name("kubectl.partial")
+            work = root / "src" / "kubectl"
+            _build_kubernetes_commands(
+                find_go(), work, "kubectlbuild", ("kubectl",), str(partial), _go_env(), root / "build.log"
+            )
+            partial.rename(kubectl_path())
+            _log(f"kubectl built in {time.monotonic() - started:.0f} s")
+    return kubectl_path()
+
+
 def _build_all() -> None:
     go = find_go()
     env = _go_env()
@@ -302,44 +361,7 @@ def _build_all() -> None:
     # Kubernetes: require k8s.io/kubernetes, replace each staging module by its twin.
     t0 = time.monotonic()
     _log(f"building {', '.join(K8S_COMMANDS)} {K8S_VERSION} (first time: ~14 min on 2 cores)…")
-    work = src / "kubernetes"
-    staging_version = "v0." + K8S_VERSION.split(".", 1)[1]
-    _write_module(
-        work, "kasbuild", [f"k8s.io/kubernetes {K8S_VERSION}"], [f"k8s.io/kubernetes/cmd/{c}" for c in K8S_COMMANDS]
-    )
-    info = _download_json(go, f"k8s.io/kubernetes@{K8S_VERSION}", work, env, log)
-    replaces = staging_replacements(Path(info["GoMod"]).read_text(), staging_version)
-    if not replaces:
-        raise ControlPlaneError(f"found no staging modules in {info['GoMod']}")
-    _run([go, "mod", "edit", *replaces], work, env, log)
-    _run([go, "mod", "tidy"], work, env, log)
-    major, minor = K8S_VERSION.lstrip("v").split(".")[:2]
-    build_date = json.loads(Path(info["Info"]).read_text()).get("Time", "1970-01-01T00:00:00Z")
-    flags = ["-s", "-w"]
-    for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
-        for key, value in (
-            ("gitVersion", K8S_VERSION),
-            ("gitMajor", major),
-            ("gitMinor", minor),
-            ("gitTreeState", "clean"),
-            ("buildDate", build_date),
-        ):
-            flags.append(f"-X {pkg}.{key}={value}")
-    _run(
-        [
-            go,
-            "build",
-            "-trimpath",
-            "-ldflags",
-            " ".join(flags),
-            "-o",
-            str(staging) + "/",
-            *[f"k8s.io/kubernetes/cmd/{c}" for c in K8S_COMMANDS],
-        ],
-        work,
-        env,
-        log,
-    )
+    _build_kubernetes_commands(go, src / "kubernetes", "kasbuild", K8S_COMMANDS, str(staging) + "/", env, log)
     _log(f"{', '.join(K8S_COMMANDS)} built in {time.monotonic() - t0:.0f} s")
 
     out = subprocess.run([str(staging / "kube-apiserver"), "--version"], capture_output=True, text=True).stdout
@@ -1423,7 +1445,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_binaries(args: argparse.Namespace) -> int:
-    print(ensure_binaries())
+    ensure_binaries()
+    print(ensure_kubectl().parent)  # the tests check the cluster with kubectl of the same version
     return 0
 
 

@@ -20,19 +20,22 @@ and strips it, and forwards over TLS as the control plane's admin (client certif
     proxy.inject("PATCH", r"/pods/", drop=True)           # hang up without answering
     proxy.inject("GET", r"/pods$", drop_after_bytes=300)  # forward, hang up after 300 body bytes
     proxy.inject(None, r"/pods/", status=429, times=None, headers={"Retry-After": "3"})
-    proxy.requests                       # [Request(method, path), ...] every request received
+    proxy.inject("GET", r"^/version$", answer={"gitVersion": "v1.28.4", ...})  # what an older server says
+    proxy.end_streams(r"/pods/web/log\\?.*container=app")  # end open answers as a kubelet whose container stopped
+    proxy.requests                       # [RecordedRequest(method, path, query, headers, body), ...]
     proxy.requests_matching("PATCH", r"/pods/x$"); proxy.clear_faults(); proxy.stop()
     proxy.upstream("GET", path)           # straight to the API server (no faults): (status, body)
 
 ``inject`` matches ``method`` (None: any) and the regex ``path`` searched in the URL path (no
-query); the first fault that matches and is not used up applies. ``stall`` waits first (then
-the request is forwarded, unless another fault part answers it). ``drop`` closes the
-connection without an answer. ``status`` answers a Kubernetes ``Status`` (``message``
-overrides its words; a 429 says ``Retry-After: 1`` and ``retryAfterSeconds: 1`` as the real
-server's max-in-flight limit does) instead of forwarding. ``drop_after_bytes`` forwards and
-hangs up after that many bytes of the answer's body (mid-stream). ``headers`` are added to the
-answer (the Status, or the forwarded one). ``times``: how many requests it applies to (None:
-all). A fault that drops or answers never reaches the API server: nothing is applied.
+query); the first fault that matches and is not used up applies (tests/support/faults.py).
+``stall`` waits first (then the request is forwarded, unless another fault part answers it).
+``drop`` closes the connection without an answer. ``status`` answers a Kubernetes ``Status``
+(``message`` overrides its words; a 429 says ``Retry-After: 1`` and ``retryAfterSeconds: 1`` as
+the real server's max-in-flight limit does) instead of forwarding. ``answer`` answers that JSON
+body (with ``status``, 200 by default) instead. ``drop_after_bytes`` forwards and hangs up after
+that many bytes of the answer's body (mid-stream). ``headers`` are added to the answer (the
+Status, or the forwarded one). ``times``: how many requests it applies to (None: all). A fault
+that drops or answers never reaches the API server: nothing is applied.
 """
 
 from __future__ import annotations
@@ -48,15 +51,16 @@ import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
 from tests.support.controlplane import ControlPlane
+from tests.support.faults import Fault, Faults, RecordedRequest
 
 FAULTY_CONTEXT = "faulty"
 
@@ -71,32 +75,6 @@ _REASONS = {
     409: "Conflict", 410: "Expired", 422: "Invalid", 429: "TooManyRequests", 500: "InternalError",
     503: "ServiceUnavailable", 504: "Timeout",
 }
-
-
-class Request(NamedTuple):
-    method: str
-    path: str  # the URL path, without the query
-
-
-@dataclass
-class Fault:
-    method: str | None
-    path: re.Pattern[str]
-    status: int | None = None
-    message: str = ""
-    stall: float = 0.0
-    drop: bool = False
-    drop_after_bytes: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    times: int | None = 1
-    hits: int = 0
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method.upper() == method) and bool(self.path.search(path))
-
-    @property
-    def exhausted(self) -> bool:
-        return self.times is not None and self.hits >= self.times
 
 
 def status_body(code: int, message: str = "", path: str = "") -> dict[str, Any]:
@@ -119,6 +97,23 @@ def status_body(code: int, message: str = "", path: str = "") -> dict[str, Any]:
 
 class _Dropped(Exception):
     """The proxy hung up on purpose (drop_after_bytes)."""
+
+
+@dataclass(eq=False)  # kept in a set of open things: hashed by identity
+class _Relay:
+    """An answer being forwarded; ``end_streams`` ends it cleanly by closing its upstream side."""
+
+    target: str  # the request target: path and query
+    upstream: socket.socket
+    ending: bool = False
+
+    def end(self) -> None:
+        self.ending = True
+        with contextlib.suppress(OSError):
+            self.upstream.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.end()
 
 
 class _Server(ThreadingHTTPServer):
@@ -165,14 +160,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- one request ------------------------------------------------------------------
     def _handle(self) -> None:
-        path = urlsplit(self.path).path
+        url = urlsplit(self.path)
+        path = url.path
         body = self._read_body()
         proxy = self.proxy
-        proxy._record(Request(self.command, path))
-        if self.headers.get("Authorization", "") != f"Bearer {proxy.token}":
+        headers = {name.title(): value for name, value in self.headers.items()}
+        proxy._record(RecordedRequest(self.command, path, parse_qs(url.query), headers, body))
+        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or token != proxy.token:  # the scheme is case-insensitive (RFC 9110 11.1)
             self._send_status(401, "Unauthorized")
             return
-        fault = proxy._take_fault(self.command, path)
+        fault = proxy._faults.take(self.command, path)
         if fault and fault.stall:
             proxy._stopping.wait(fault.stall)
             if proxy._stopping.is_set():  # stopped while stalling: nothing reaches the API server after a test
@@ -180,6 +178,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         if fault and fault.drop:
             self._hang_up()
+            return
+        if fault and fault.answer is not None:
+            self._send_json(fault.status or 200, fault.answer, fault.headers)
             return
         if fault and fault.status:
             self._send_status(fault.status, fault.message, fault.headers)
@@ -213,11 +214,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.request.shutdown(socket.SHUT_RDWR)
 
     def _send_status(self, code: int, message: str = "", headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(status_body(code, message)).encode()
         extra = {"Retry-After": "1"} if code == 429 else {}
         for name, value in (headers or {}).items():
             extra = {k: v for k, v in extra.items() if k.lower() != name.lower()}
             extra[name] = value
+        self._send_json(code, status_body(code, message), extra)
+
+    def _send_json(self, code: int, body: Any, extra: dict[str, str]) -> None:
+        data = json.dumps(body).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -237,14 +241,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         upstream = self.proxy._upstream_connection()
         self.proxy._track(upstream.sock)
+        relay = _Relay(self.path, upstream.sock)
+        self.proxy._track(relay)
         try:
             upstream.request(self.command, self.path, body=body or None, headers=headers)
-            self._relay(upstream.getresponse(), fault)
+            self._relay(upstream.getresponse(), fault, relay)
         finally:
+            self.proxy._untrack(relay)
             self.proxy._untrack(upstream.sock)
             upstream.close()
 
-    def _relay(self, response: http.client.HTTPResponse, fault: Fault | None) -> None:
+    def _relay(self, response: http.client.HTTPResponse, fault: Fault | None, relay: _Relay) -> None:
         self.send_response_only(response.status, response.reason)
         length = response.getheader("Content-Length")
         for name, value in response.getheaders():
@@ -268,7 +275,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         budget = fault.drop_after_bytes if fault else None
         while True:
-            data = response.read1(65536)
+            try:
+                data = response.read1(65536)
+            except (OSError, http.client.HTTPException):
+                if not relay.ending:
+                    raise
+                data = b""
             if not data:
                 break
             if budget is not None and len(data) >= budget:
@@ -332,8 +344,8 @@ class FaultProxy:
         self.control_plane = control_plane
         self.state_dir = Path(state_dir)
         self.token = secrets.token_urlsafe(24)
-        self._faults: list[Fault] = []
-        self._requests: list[Request] = []
+        self._faults = Faults()
+        self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._open: set[Any] = set()
@@ -432,25 +444,33 @@ class FaultProxy:
         stall: float = 0.0,
         drop: bool = False,
         drop_after_bytes: int | None = None,
+        answer: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         times: int | None = 1,
     ) -> Fault:
-        fault = Fault(method, re.compile(path), status, message, stall, drop, drop_after_bytes, dict(headers or {}),
-                      times)
-        with self._lock:
-            self._faults.append(fault)
-        return fault
+        return self._faults.add(Fault(method, re.compile(path), status, message, stall, drop, drop_after_bytes,
+                                      answer, dict(headers or {}), times))
 
     def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def end_streams(self, target: str) -> int:
+        """End the answers being forwarded whose request target (path and query) the regex ``target``
+        matches, as a server ends them (the last chunk), as a kubelet ends a followed log when its
+        container stops; how many."""
+        pattern = re.compile(target)
         with self._lock:
-            self._faults.clear()
+            relays = [thing for thing in self._open if isinstance(thing, _Relay) and pattern.search(thing.target)]
+        for relay in relays:
+            relay.end()
+        return len(relays)
 
     @property
-    def requests(self) -> list[Request]:
+    def requests(self) -> list[RecordedRequest]:
         with self._lock:
             return list(self._requests)
 
-    def requests_matching(self, method: str | None = None, path: str = "") -> list[Request]:
+    def requests_matching(self, method: str | None = None, path: str = "") -> list[RecordedRequest]:
         pattern = re.compile(path)
         return [r for r in self.requests if (method is None or r.method == method) and pattern.search(r.path)]
 
@@ -488,17 +508,9 @@ class FaultProxy:
         connection.sock.settimeout(timeout)  # streams stay open as long as the API server keeps them
         return connection
 
-    def _record(self, request: Request) -> None:
+    def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self._requests.append(request)
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if not fault.exhausted and fault.matches(method, path):
-                    fault.hits += 1
-                    return fault
-        return None
 
     def _track(self, thing: Any) -> None:
         with self._lock:

@@ -1,8 +1,9 @@
 """Shared by the runtime tests (web and e2e): Pods on the stand-in, deploy records, SSE reading.
 
-- ``pod_manifest`` / ``deployment_manifest`` and the ``waiting`` / ``running`` /
-  ``terminated`` / ``container_status`` builders for Pod status the way a kubelet reports it.
-- ``record_for(manifest)``: a DeployRecord as the deploy view writes it.
+- ``pod_manifest`` and the ``running`` / ``container_status`` builders for Pod status the way a
+  kubelet reports it (for the stand-in API server).
+- ``record_for(manifest)``: a DeployRecord as the deploy view writes it; ``record_in(cluster, manifest)``
+  the same in a real-server namespace (tests/support/realruntime.py).
 - ``SseReader``: reads events from a streaming response of the Django test client.
 """
 
@@ -55,53 +56,8 @@ def pod_manifest(name: str = "web", namespace: str = "default", labels: dict | N
     }
 
 
-def deployment_manifest(name: str = "shop", namespace: str = "default", **spec: Any) -> dict:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {
-            "replicas": 2,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": pod_spec(**spec)},
-        },
-    }
-
-
-def pod_of(deployment: dict, suffix: str, replica_set: str = "7d9f") -> dict:
-    """A Pod as the ReplicaSet controller would create it for ``deployment``."""
-    name = deployment["metadata"]["name"]
-    labels = {**deployment["spec"]["template"]["metadata"]["labels"], "pod-template-hash": replica_set}
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": f"{name}-{replica_set}-{suffix}",
-            "namespace": deployment["metadata"]["namespace"],
-            "labels": labels,
-            "ownerReferences": [
-                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"{name}-{replica_set}", "uid": "u",
-                 "controller": True}
-            ],
-        },
-        "spec": deployment["spec"]["template"]["spec"],
-    }
-
-
-def waiting(reason: str = "PodInitializing", message: str = "") -> dict:
-    return {"waiting": {"reason": reason, **({"message": message} if message else {})}}
-
-
 def running(started: str = STARTED) -> dict:
     return {"running": {"startedAt": started}}
-
-
-def terminated(exit_code: int, reason: str = "", finished: str = "2026-01-01T10:00:05Z") -> dict:
-    state = {"exitCode": exit_code, "startedAt": STARTED, "finishedAt": finished}
-    if reason:
-        state["reason"] = reason
-    return {"terminated": state}
 
 
 def container_status(
@@ -115,21 +71,6 @@ def container_status(
     if last:
         status["lastState"] = last
     return status
-
-
-def event(pod: str, reason: str, message: str, *, type_: str = "Normal", field_path: str = "", name: str = "",
-          namespace: str = "default", count: int = 1, at: str = "2026-01-01T10:00:03Z") -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": name or f"{pod}.{reason.lower()}", "namespace": namespace},
-        "involvedObject": {"kind": "Pod", "name": pod, "namespace": namespace, "fieldPath": field_path},
-        "reason": reason,
-        "message": message,
-        "type": type_,
-        "count": count,
-        "lastTimestamp": at,
-    }
 
 
 # ---------------------------------------------------------------------------
@@ -154,6 +95,11 @@ def record_for(
         outcome="succeeded",
         message="Every object applied.",
     )
+
+
+def record_in(cluster, manifest: dict, **options: Any) -> DeployRecord:
+    """``record_for`` in the context and namespace of a real-server ``Cluster`` (tests/support/realruntime.py)."""
+    return record_for(manifest, context=cluster.context, namespace=cluster.namespace, **options)
 
 
 # ---------------------------------------------------------------------------

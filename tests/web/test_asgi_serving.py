@@ -2,8 +2,8 @@
 
 Django's ASGI handler would read a synchronous stream to its end before sending anything;
 composer.http.middleware.streaming makes endless streams work there. This starts a real uvicorn process
-with its own SQLite database, deploys through the API to the stand-in API server and reads
-the Server-Sent Events over HTTP.
+with its own SQLite database, deploys through the API to the real local control plane (kwok
+brings the Pod to Running, and serves its log file) and reads the Server-Sent Events over HTTP.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.controlplane import cri_log_lines
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -29,9 +31,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def uvicorn_server(tmp_path, kubeconfig_path):
-    env = {**os.environ, "PODSTUDIO_SQLITE_PATH": str(tmp_path / "asgi.sqlite3"), "KUBECONFIG": str(kubeconfig_path),
-           "PODSTUDIO_SSE_HEARTBEAT": "0.5", "PODSTUDIO_LOG_FORMAT": "plain"}
+def uvicorn_server(tmp_path, real_target):
+    env = {**os.environ, "PODSTUDIO_SQLITE_PATH": str(tmp_path / "asgi.sqlite3"),
+           "KUBECONFIG": str(real_target.kubeconfig), "PODSTUDIO_SSE_HEARTBEAT": "0.5", "PODSTUDIO_LOG_FORMAT": "plain"}
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     port = free_port()
     process = subprocess.Popen(
@@ -71,14 +73,14 @@ def read_until(response: http.client.HTTPResponse, needle: bytes, seconds: float
     return seen
 
 
-def test_status_and_log_streams_flow_live_under_uvicorn(uvicorn_server, apiserver):
+def test_status_and_log_streams_flow_live_under_uvicorn(uvicorn_server, control_plane, real_target):
     port = uvicorn_server
     status, created = request(port, "POST", "/api/v1/compositions", {
         "workload": {"name": "web", "labels": {"app": "web"}}, "app": {"name": "app", "image": "nginx:1.27"},
     })
     assert status == 201
     status, deployed = request(port, "POST", f"/api/v1/compositions/{created['id']}/deploy",
-                               {"context": "stand-in", "namespace": "default"})
+                               {"context": real_target.context, "namespace": real_target.namespace})
     assert status == 201, deployed
 
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
@@ -86,18 +88,16 @@ def test_status_and_log_streams_flow_live_under_uvicorn(uvicorn_server, apiserve
     stream = connection.getresponse()
     assert stream.status == 200 and stream.getheader("Content-Type").startswith("text/event-stream")
     read_until(stream, b"event: status", 15)
-    apiserver.set_pod_status("default", "web", {"phase": "Running", "containerStatuses": [
-        {"name": "app", "ready": True, "restartCount": 0, "image": "nginx:1.27", "imageID": "",
-         "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]})
-    read_until(stream, b"Running", 15)
+    read_until(stream, b"Running", 30)  # kwok's steps, arriving on the open stream
     connection.close()
 
-    apiserver.add_log("default", "web", "app", "first line from under uvicorn")
+    files = control_plane.set_pod_logs(real_target.namespace, "web", {"app": ["first line from under uvicorn"]})
     logs = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
     logs.request("GET", f"/api/v1/deployments/{deployed['id']}/logs/stream?container=app")
     follow = logs.getresponse()
     assert follow.status == 200
     read_until(follow, b"first line from under uvicorn", 15)
-    apiserver.add_log("default", "web", "app", "a line written while the stream is open")
+    with files["app"].open("a") as log:
+        log.write(cri_log_lines(["a line written while the stream is open"]))
     read_until(follow, b"a line written while the stream is open", 15)
     logs.close()

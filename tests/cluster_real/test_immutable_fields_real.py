@@ -1,0 +1,64 @@
+"""Fields other than a Pod's that a real API server (1.37) will not change once set, and how each
+refusal reaches the user: as 'immutable' (recreate), never as a plain invalid manifest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from composer.cluster import apply_manifests
+
+ADMIN = "local-admin"
+
+
+@pytest.fixture
+def ns(control_plane, cluster_namespace: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("KUBECONFIG", str(control_plane.kubeconfig))
+    return cluster_namespace
+
+
+def service(cluster_ip: str | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}
+    if cluster_ip:
+        spec["clusterIP"] = cluster_ip
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "spec": spec}
+
+
+def deployment(selector: dict[str, str]) -> dict[str, Any]:
+    labels = {"app": "web", "version": "v2"}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "selector": {"matchLabels": selector},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "app", "image": "nginx"}]}},
+        },
+    }
+
+
+def test_a_new_cluster_ip_for_a_service_is_immutable_and_names_the_field(ns) -> None:
+    [created] = apply_manifests(ADMIN, ns, [service()])
+    assigned = created.object["spec"]["clusterIP"]
+    octets = assigned.split(".")
+    other = ".".join([*octets[:3], str((int(octets[3]) + 1) % 250 + 2)])
+
+    [refused] = apply_manifests(ADMIN, ns, [service(cluster_ip=other)])
+
+    assert (refused.outcome, refused.error_kind, refused.status) == ("failed", "immutable", 422)
+    assert refused.message.startswith("Service 'web': spec.clusterIPs[0]")
+    assert refused.message.endswith(
+        "cannot be changed once created. Delete and recreate the Service to apply this change."
+    )
+    assert any("may not change once set" in cause["message"] for cause in refused.details["causes"])
+
+
+def test_a_changed_deployment_selector_is_immutable(ns) -> None:
+    apply_manifests(ADMIN, ns, [deployment({"app": "web"})])
+
+    [refused] = apply_manifests(ADMIN, ns, [deployment({"app": "web", "version": "v2"})])
+
+    assert (refused.outcome, refused.error_kind, refused.status) == ("failed", "immutable", 422)
+    assert "spec.selector" in refused.details["fields"]
+    assert refused.message.endswith("Delete and recreate the Deployment to apply this change.")
