@@ -182,9 +182,7 @@ no framework.
 |---|---|
 {chr(10).join(asset_rows)}
 """
-    text += "
-" + "
-".join(
+    text += "\n" + "\n".join(
         (runtime_section, control_plane_section, runtime_real_section, schema_section, load_section)
     )
     RESULTS.write_text(text)

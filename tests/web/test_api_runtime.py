@@ -255,7 +255,7 @@ def test_log_stream_limits_and_previous(client, web, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_log_stream_holds_no_database_connection_while_it_waits(client, web, server):
+def test_a_log_stream_holds_no_database_connection_while_it_waits(client, web, cluster: Cluster):
     """A stream waits for hours: it gives its database connection back before the first event (here the
     test client runs the view and the stream in one thread, as a WSGI server does; under ASGI the
     middleware does it, see tests/web/test_several_processes.py)."""
@@ -263,7 +263,7 @@ def test_a_log_stream_holds_no_database_connection_while_it_waits(client, web, s
 
     if connection.vendor == "sqlite":
         pytest.skip("Django never closes SQLite's in-memory test database; the PostgreSQL run checks this")
-    server.add_log("default", "web", "app", "one")
+    cluster.set_logs("web", {"app": ["one"]})
     reader = SseReader(get(client, web, "logs/stream", container="app"))
     try:
         assert connection.connection is not None  # the view read the deploy record
