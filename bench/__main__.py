@@ -139,10 +139,8 @@ def main() -> None:
     edit_rows, page = bench_edit()
     asset_rows = asset_bytes(page)
     from bench import controlplane, load, runtime_real, schema_validators
-    from bench import runtime as runtime_bench
 
     schema_section = schema_validators.run()
-    runtime_section = runtime_bench.run()
     control_plane_section = controlplane.run()
     runtime_real_section = runtime_real.run()
     load_section = load.run()
@@ -182,9 +180,7 @@ no framework.
 |---|---|
 {chr(10).join(asset_rows)}
 """
-    text += "\n" + "\n".join(
-        (runtime_section, control_plane_section, runtime_real_section, schema_section, load_section)
-    )
+    text += "\n" + "\n".join((control_plane_section, runtime_real_section, schema_section, load_section))
     RESULTS.write_text(text)
     print(text)
 

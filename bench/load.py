@@ -614,7 +614,7 @@ read a deploy record and the deploy records of a composition, delete both compos
 their own compositions, so any status but the expected one is an error. {run.warmup:g} s warm-up, then
 {run.seconds:g} s measured; latencies of the requests that finished in the measured window. The runtime
 API's status and logs are not in the mix: each of those asks the cluster, so they would measure a
-cluster (the runtime section above measures them against the stand-in API server).
+cluster (the section "The runtime view on the real control plane" measures them).
 
 {_header(LATENCY_COLUMNS)}
 {chr(10).join(_latency_row(result) for result in figures)}

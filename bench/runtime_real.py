@@ -3,7 +3,8 @@ docs/performance.md section.
 
 Path: kwok, as the node's kubelet (it serves container logs from CRI log files) → kube-apiserver
 1.37.2 (HTTPS, the local control plane of tests/support/controlplane.py) → Pod Studio (Django's
-threaded WSGI server in a child process, as bench/runtime.py serves it) → a reader in this process.
+threaded WSGI server in a child process, as ``make run`` serves it minus autoreload) → a reader in this
+process.
 Beside each Pod Studio stream, kubectl 1.37.2 (built beside the control plane, ``ensure_kubectl``)
 reads the same API server in the same run:
 
@@ -48,6 +49,37 @@ DOC = ROOT / "docs" / "performance.md"
 MARKER = "runtime-real"
 COMMAND = "make bench"
 ALONE = ".venv/bin/python -m bench.runtime_real"
+
+
+# The child process: Django's threaded WSGI server with static files, on the given port.
+SERVER_SCRIPT = """
+import logging
+import sys
+
+import django
+from django.conf import settings
+
+django.setup()
+logging.getLogger("django.server").setLevel(logging.WARNING)  # no access log
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.core.servers.basehttp import get_internal_wsgi_application, run
+
+run("127.0.0.1", int(sys.argv[1]), StaticFilesHandler(get_internal_wsgi_application()), threading=True,
+    on_bind=lambda port: print("ready", flush=True))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_ready(process: subprocess.Popen, errors: Path) -> None:
+    line = process.stdout.readline()  # "ready", or nothing when it died
+    if line.strip() != b"ready":
+        process.wait(5)
+        raise RuntimeError(f"the Pod Studio server did not start: {errors.read_text()[-2000:]}")
 STATUS_CHANGES = 30
 LOG_PROBES = 30
 RELAY_LINES = 100_000
@@ -221,7 +253,6 @@ def _stop(process: subprocess.Popen) -> None:
 def environment() -> Iterator[Environment]:
     from kubernetes import client
 
-    from bench.runtime import SERVER_SCRIPT, _free_port, _wait_ready
     from tests.support.controlplane import ControlPlane, ensure_kubectl
 
     kubectl = ensure_kubectl()

@@ -1,8 +1,10 @@
 """The security review's classes of attack, measured: rewrites the access table of docs/reliability.md.
 
 Run by ``.venv/bin/python -m bench.reliability`` after the import tables. Each case sends what an
-attacker (or an unlucky user) would send, through the Django test client in team mode, to a
-stand-in Kubernetes API server, and records the status, the words of the refusal, how many
+attacker (or an unlucky user) would send, through the Django test client in team mode, to the real
+local control plane (tests/support/controlplane.py) behind the fault-injecting proxy
+(tests/support/faultproxy.py, which injects nothing here: its request log counts what reached the
+cluster), in a fresh namespace per case, and records the status, the words of the refusal, how many
 requests reached the cluster (a refusal must send none) and the time it took. The cases are
 asserted by ``tests/hardening/test_security_campaign.py``; times are only recorded.
 """
@@ -10,10 +12,13 @@ asserted by ``tests/hardening/test_security_campaign.py``; times are only record
 from __future__ import annotations
 
 import json
+import secrets
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 TRAVERSAL = "../../kube-system/secrets/victim"
@@ -29,13 +34,26 @@ class Seen:
 
 
 @dataclass(frozen=True)
+class Cluster:
+    """Where a case deploys: context ``faulty`` of the proxy in front of the control plane, a fresh namespace."""
+
+    proxy: Any  # tests.support.faultproxy.FaultProxy
+    namespace: str
+    context: str = "faulty"
+
+    def target(self, namespace: str = "", **flags: bool) -> dict[str, Any]:
+        """A deploy body for this context and namespace (or another namespace)."""
+        return {"context": self.context, "namespace": namespace or self.namespace, **flags}
+
+
+@dataclass(frozen=True)
 class SecurityCase:
     id: str
     group: str
     attempt: str  # what is tried, for the table
     status: int
     message: str
-    run: Callable[[Any, Any], tuple[Any, int]]  # (client, stand-in) -> (last response, cluster requests)
+    run: Callable[[Any, Cluster], tuple[Any, int]]  # (client, cluster) -> (last response, cluster requests)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -65,7 +83,7 @@ def _user(name: str, **rights: bool):
     group = Group.objects.create(name=f"{name}-team")
     group.user_set.add(user)
     namespaces = rights.pop("namespaces", "")
-    ContextPermission.objects.create(group=group, context_pattern="stand-in", namespace_pattern=namespaces, **rights)
+    ContextPermission.objects.create(group=group, context_pattern="faulty", namespace_pattern=namespaces, **rights)
     return user
 
 
@@ -79,17 +97,19 @@ def _composition(owner=None, example: str = "log-tailer", edit: Callable[[Any], 
     return SavedComposition.create(composition, owner=owner)
 
 
-def _counted(server, send: Callable[[], Any], methods: tuple[str, ...] = ("POST", "PATCH", "PUT", "DELETE")):
-    before = len(server.requests)
+def _counted(cluster: Cluster, send: Callable[[], Any],
+             methods: tuple[str, ...] = ("POST", "PATCH", "PUT", "DELETE")):
+    """The response of ``send()``, and how many of the requests it made with ``methods`` reached the cluster."""
+    before = len(cluster.proxy.requests)
     response = send()
-    return response, sum(1 for r in list(server.requests)[before:] if r.method in methods)
+    return response, sum(1 for r in cluster.proxy.requests[before:] if r.method in methods)
 
 
-def _deploy_as(client, server, rights: dict, body: dict, edit=None, path: str = "deploy"):
+def _deploy_as(client, cluster: Cluster, rights: dict, body: dict, edit=None, path: str = "deploy"):
     user = _user("mallory", **rights)
     client.force_login(user)
     saved = _composition(user, edit=edit)
-    return _counted(server, lambda: _json(client, "post", f"/api/v1/compositions/{saved.pk}/{path}", body),
+    return _counted(cluster, lambda: _json(client, "post", f"/api/v1/compositions/{saved.pk}/{path}", body),
                     ("GET", "POST", "PATCH", "PUT", "DELETE"))
 
 
@@ -97,70 +117,68 @@ def _deploy_as(client, server, rights: dict, body: dict, edit=None, path: str = 
 
 
 def _signed_in(client, **rights: bool):
-    """A person with every right in the stand-in's context: what the check must stop is the input."""
+    """A person with every right in the cluster's context: what the check must stop is the input."""
     user = _user("mallory", can_deploy=True, can_undeploy=True, **rights)
     client.force_login(user)
     return user
 
 
-def _traversal_in_api(client, server):
+def _traversal_in_api(client, cluster):
     _signed_in(client)
     body = {"extra_objects": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": TRAVERSAL}}]}
-    return _counted(server, lambda: _json(client, "post", "/api/v1/compositions", body))
+    return _counted(cluster, lambda: _json(client, "post", "/api/v1/compositions", body))
 
 
-def _traversal_in_import(client, server):
+def _traversal_in_import(client, cluster):
     _signed_in(client)
     manifests = (f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: '{TRAVERSAL}'}}\n---\n"
                  "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: a, image: b}]}\n")
-    return _counted(server, lambda: client.post("/api/v1/compositions/import", manifests,
-                                                content_type="application/yaml"))
+    return _counted(cluster, lambda: client.post("/api/v1/compositions/import", manifests,
+                                                 content_type="application/yaml"))
 
 
-def _traversal_in_stored_composition(client, server):
+def _traversal_in_stored_composition(client, cluster):
     from composer.domain.examples import EXAMPLES_BY_ID
     from composer.models import SavedComposition
 
     data = EXAMPLES_BY_ID["log-tailer"].build().to_dict()
     data["extra_objects"] = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": TRAVERSAL}}]
     saved = SavedComposition.objects.create(name="old", data=data, owner=_signed_in(client))
-    return _counted(server, lambda: _json(client, "post", f"/api/v1/compositions/{saved.pk}/deploy",
-                                          {"context": "stand-in", "namespace": "default", "dry_run": True}),
+    return _counted(cluster, lambda: _json(client, "post", f"/api/v1/compositions/{saved.pk}/deploy",
+                                           cluster.target(dry_run=True)),
                     ("GET", "PATCH"))
 
 
-def _tampered_undeploy(tamper: dict) -> Callable[[Any, Any], tuple[Any, int]]:
-    def run(client, server):
+def _tampered_undeploy(tamper: dict) -> Callable[[Any, Cluster], tuple[Any, int]]:
+    def run(client, cluster):
         saved = _composition(_signed_in(client))
-        deployed = _json(client, "post", f"/api/v1/compositions/{saved.pk}/deploy",
-                         {"context": "stand-in", "namespace": "default"}).json()
+        deployed = _json(client, "post", f"/api/v1/compositions/{saved.pk}/deploy", cluster.target()).json()
         from composer.models import DeployRecord
 
         record = DeployRecord.objects.get(pk=deployed["id"])
         record.results = [{**record.results[0], **tamper}, *record.results[1:]]
         record.save()
-        return _counted(server, lambda: client.delete(f"/api/v1/deployments/{record.pk}"), ("DELETE",))
+        return _counted(cluster, lambda: client.delete(f"/api/v1/deployments/{record.pk}"), ("DELETE",))
 
     return run
 
 
-def _outside_the_namespace_rule(path: str) -> Callable[[Any, Any], tuple[Any, int]]:
-    def run(client, server):
-        return _deploy_as(client, server, {"namespaces": "team-a-*", "can_deploy": True},
-                          {"context": "stand-in", "namespace": "kube-system"}, path=path)
+def _outside_the_namespace_rule(path: str) -> Callable[[Any, Cluster], tuple[Any, int]]:
+    def run(client, cluster):
+        return _deploy_as(client, cluster, {"namespaces": "team-a-*", "can_deploy": True},
+                          cluster.target("kube-system"), path=path)
 
     return run
 
 
-def _create_namespace_without_the_right(client, server):
-    return _deploy_as(client, server, {"namespaces": "team-a-*", "can_deploy": True},
-                      {"context": "stand-in", "namespace": "team-a-new", "create_namespace": True})
+def _create_namespace_without_the_right(client, cluster):
+    return _deploy_as(client, cluster, {"namespaces": "team-a-*", "can_deploy": True},
+                      cluster.target("team-a-new", create_namespace=True))
 
 
-def _privileged(edit: Callable[[Any], None]) -> Callable[[Any, Any], tuple[Any, int]]:
-    def run(client, server):
-        return _deploy_as(client, server, {"can_deploy": True}, {"context": "stand-in", "namespace": "default"},
-                          edit=edit)
+def _privileged(edit: Callable[[Any], None]) -> Callable[[Any, Cluster], tuple[Any, int]]:
+    def run(client, cluster):
+        return _deploy_as(client, cluster, {"can_deploy": True}, cluster.target(), edit=edit)
 
     return run
 
@@ -182,21 +200,21 @@ def _privileged_container(composition) -> None:
     composition.app.extra = {"securityContext": {"privileged": True}}
 
 
-def _secret_in_api(client, server):
+def _secret_in_api(client, cluster):
     _signed_in(client)
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}, "stringData": {"pw": "hunter2"}}
-    return _counted(server, lambda: _json(client, "post", "/api/v1/compositions", {"extra_objects": [secret]}))
+    return _counted(cluster, lambda: _json(client, "post", "/api/v1/compositions", {"extra_objects": [secret]}))
 
 
-def _secret_in_import(client, server):
+def _secret_in_import(client, cluster):
     _signed_in(client)
     manifests = ("apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {pw: hunter2}\n---\n"
                  "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: a, image: b}]}\n")
-    return _counted(server, lambda: client.post("/api/v1/compositions/import", manifests,
-                                                content_type="application/yaml"))
+    return _counted(cluster, lambda: client.post("/api/v1/compositions/import", manifests,
+                                                 content_type="application/yaml"))
 
 
-def _password_guessing(client, server):
+def _password_guessing(client, cluster):
     from django.conf import settings
 
     _user("victim")
@@ -205,7 +223,7 @@ def _password_guessing(client, server):
     return client.post("/accounts/login/", {"username": "victim", "password": PASSWORD}), 0
 
 
-def _token_guessing(client, server):
+def _token_guessing(client, cluster):
     from django.conf import settings
 
     for attempt in range(settings.AXES_FAILURE_LIMIT):
@@ -213,14 +231,18 @@ def _token_guessing(client, server):
     return client.get("/api/v1/compositions", HTTP_AUTHORIZATION="Bearer ps_one-more"), 0
 
 
-def _stream_hog(client, server):
+def _stream_hog(client, cluster):
     from django.conf import settings
+    from kubernetes import client as k8s
 
-    from tests.support.runtime import pod_manifest, record_for
+    from tests.support.manifests import pod
+    from tests.support.runtime import record_for
 
-    server.put_object(pod_manifest("web"))
-    server.add_log("default", "web", "app", "hello")
-    record = record_for(pod_manifest("web"))
+    control_plane = cluster.proxy.control_plane
+    with control_plane.api_client() as admin:
+        k8s.CoreV1Api(admin).create_namespaced_pod(cluster.namespace, pod("web"))
+    control_plane.set_pod_logs(cluster.namespace, "web", {"app": ["hello"]})  # waits until kwok serves them
+    record = record_for(pod("web"), context=cluster.context, namespace=cluster.namespace)
     client.force_login(_user("hog", can_view=True))
     held = [client.get(f"/api/v1/deployments/{record.pk}/logs/stream?container=app")
             for _ in range(settings.PODSTUDIO_MAX_STREAMS_PER_USER)]
@@ -273,35 +295,40 @@ CASES: tuple[SecurityCase, ...] = (
 
 
 @contextmanager
-def team_mode_with_standin() -> Iterator[Any]:
-    """Team mode, a stand-in API server and a kubeconfig naming it (context `stand-in`)."""
+def team_mode_on(control_plane) -> Iterator[Cluster]:
+    """Team mode, a fresh namespace on ``control_plane`` (a started tests.support.controlplane.ControlPlane)
+    and a fault proxy in front of it whose kubeconfig (context ``faulty``) is ``KUBECONFIG``."""
     import os
-    import tempfile
-    from pathlib import Path
 
     from django.test import override_settings
 
-    from tests.support.apiserver import ApiServer, tls_available
-    from tests.support.kubeconfig import write_standin_kubeconfig
+    from tests.support.controlplane_fixtures import wait_for_default_service_account
+    from tests.support.faultproxy import FaultProxy
 
-    server = ApiServer(tls=tls_available()).start()
-    kubeconfig = write_standin_kubeconfig(Path(tempfile.mkdtemp()) / "kubeconfig", server)
+    namespace = f"sec-{secrets.token_hex(4)}"
+    proxy = FaultProxy(control_plane, Path(tempfile.mkdtemp(prefix="podstudio-security-"))).start()
+    status, body = proxy.upstream("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
+    assert status == 201, body
+    with control_plane.api_client() as admin:
+        wait_for_default_service_account(admin, namespace)  # Pods are refused before it exists
+    proxy.write_kubeconfig(proxy.kubeconfig, namespace=namespace)
     previous = os.environ.get("KUBECONFIG")
-    os.environ["KUBECONFIG"] = str(kubeconfig)
+    os.environ["KUBECONFIG"] = str(proxy.kubeconfig)
     try:
         with override_settings(PODSTUDIO_TEAM_MODE=True, PODSTUDIO_SSE_HEARTBEAT=0.2):
-            yield server
+            yield Cluster(proxy, namespace)
     finally:
-        server.stop()
+        proxy.stop()
+        proxy.upstream("DELETE", f"/api/v1/namespaces/{namespace}")
         if previous is None:
             os.environ.pop("KUBECONFIG", None)
         else:
             os.environ["KUBECONFIG"] = previous
 
 
-def run(client, server, case: SecurityCase) -> Seen:
+def run(client, cluster: Cluster, case: SecurityCase) -> Seen:
     start = time.perf_counter()
-    response, sent = case.run(client, server)
+    response, sent = case.run(client, cluster)
     return Seen(response.status_code, _message(response), sent, time.perf_counter() - start)
 
 
@@ -316,7 +343,7 @@ def fresh_database() -> None:
     call_command("flush", interactive=False, verbosity=0)
 
 
-def table() -> tuple[list[str], list[str]]:
+def table(control_plane) -> tuple[list[str], list[str]]:
     from django.test import Client
 
     from bench.reliability import _cell
@@ -326,8 +353,8 @@ def table() -> tuple[list[str], list[str]]:
     failures = []
     for case in CASES:
         fresh_database()
-        with team_mode_with_standin() as server:
-            seen = run(Client(HTTP_HOST="localhost", raise_request_exception=False), server, case)
+        with team_mode_on(control_plane) as cluster:
+            seen = run(Client(HTTP_HOST="localhost", raise_request_exception=False), cluster, case)
         mark = "✅" if ok(case, seen) else "❌"
         if mark != "✅":
             failures.append(f"{case.id}: {seen.status} {seen.message[:100]}")

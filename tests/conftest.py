@@ -8,7 +8,7 @@ from hypothesis import settings
 pytest_plugins = [
     "tests.support.controlplane_fixtures",
     "tests.support.faultproxy_fixtures",
-    "tests.support.apiserver_fixtures",
+    "tests.support.realcluster_report",
     "tests.support.browser",
     "tests.support.streams",
     "tests.support.users",

@@ -180,8 +180,8 @@ def not_on_a_node_yet(response: urllib3.BaseHTTPResponse, request: LogRequest) -
     """``response``, unless it is the API server's 204 No Content for a Pod that has no node yet.
 
     For a Pod not scheduled yet (unschedulable, or held by a scheduling gate) the API server
-    asks no kubelet and answers 204 with no body, follow or not (seen on a real API server; the
-    stand-in never did). That is no log *yet*, not an empty log, nor a followed one that ended
+    asks no kubelet and answers 204 with no body, follow or not (seen on a real API server). That
+    is no log *yet*, not an empty log, nor a followed one that ended
     because the container stopped: say so as a kubelet says it of a waiting container.
     """
     if response.status != 204:

@@ -4,9 +4,9 @@ Each test calls Pod Studio's own code (``composer.cluster`` and, where the web l
 the HTTP API with a SavedComposition) and checks the cluster independently, with kubectl or the
 admin client: conflicts with another field manager, the defaults a real server fills in (which a
 diff must not report), immutable Pods and recreate, server dry runs, RBAC refusals, the 1.37
-validation of native sidecars, and deletes guarded by uid preconditions. Also two things the
-stand-in does not do: a 500 for objects that do not fit the schema, and controllers writing to an
-object between Pod Studio's read and its apply.
+validation of native sidecars, and deletes guarded by uid preconditions. Also a 500 for objects
+that do not fit the schema, and controllers writing to an object between Pod Studio's read and its
+apply.
 
 The fixtures come from tests/support/controlplane_fixtures.py (a plugin of tests/conftest.py).
 """
@@ -360,7 +360,7 @@ def test_an_immutable_pod_change_is_refused_in_our_words_and_recreate_applies_it
         "Pod 'web' cannot be changed in place: a running Pod only accepts new container images "
         "(and a few scheduling fields). Delete and recreate the Pod to apply this change."
     )
-    # The real server names the whole spec (the stand-in does the same) and quotes a Go struct diff.
+    # The real server names the whole spec and quotes a Go struct diff.
     assert refused.details["fields"] == ["spec"]
     assert "pod updates may not change fields" in refused.details["causes"][0]["message"]
     assert core.read_namespaced_pod("web", ns).spec.containers[0].env[0].value == "fast"

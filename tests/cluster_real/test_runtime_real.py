@@ -3,11 +3,11 @@ the status feed and its watches (composer.cluster.feed / watch), the diagnosis o
 come up (pods.diagnose) and container logs (logs.fetch / fetch_merged, logfollow.follow), with
 Pods that the real scheduler, controllers and kwok (as the kubelet) walk through their states.
 
-What the stand-in API server (tests/support/apiserver.py) cannot give: Pods moved by real
-controllers and kwok's stages, Events written by the scheduler and kwok, watches cut by an API
-server restart, 410 Gone after an etcd compaction, real RBAC, the API server's own answers about
-logs (204 for a Pod without a node, a kubelet's 400 relayed). tests/cluster/test_status.py and
-tests/cluster/test_logs.py cover the same code against the stand-in, with fault injection.
+Here: Pods moved by real controllers and kwok's stages, Events written by the scheduler and kwok,
+watches cut by an API server restart, 410 Gone after an etcd compaction, real RBAC, the API
+server's own answers about logs (204 for a Pod without a node, a kubelet's 400 relayed).
+tests/cluster/test_status.py and tests/cluster/test_logs.py cover the same code on the same
+control plane with faults from the fault-injecting proxy.
 """
 
 from __future__ import annotations
@@ -399,8 +399,9 @@ def test_log_of_a_pod_without_a_node_is_waiting_and_a_follower_waits_for_it(clus
 @pytest.mark.xfail(
     strict=True,
     reason="kwok serves a waiting container's log file; a kubelet answers 400 'container \"app\" in pod "
-    "\"…\" is waiting to start: PodInitializing', which the API server relays. Covered against the "
-    "stand-in (tests/cluster/test_logs.py); when kwok answers as a kubelet, this passes: drop the mark.",
+    "\"…\" is waiting to start: PodInitializing', which the API server relays. Covered with the fault "
+    "proxy answering in the kubelet's words (tests/cluster/test_logs.py); when kwok answers as a kubelet, "
+    "this passes: drop the mark.",
 )
 def test_log_of_a_container_waiting_on_its_node_says_it_has_not_started(cluster):
     slow = {f"{INIT_STEP}/delay": "60s", f"{INIT_STEP}/jitter-delay": "61s"}

@@ -1,4 +1,4 @@
-"""Deploy from the composer page in Chromium against the stand-in API server."""
+"""Deploy from the composer page in Chromium against the real local control plane (``real_target``)."""
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -9,23 +9,23 @@ from composer.models import DeployRecord, SavedComposition
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_dry_run_then_deploy_from_the_composer(page: Page, live_server, standin_target, screenshot):
+def test_dry_run_then_deploy_from_the_composer(page: Page, live_server, real_target, screenshot):
     saved = SavedComposition.create(EXAMPLES_BY_ID["log-tailer"].build())
     page.goto(f"{live_server.url}{saved.get_absolute_url()}")
     page.get_by_text("Deploy", exact=True).first.click()
     panel = page.get_by_role("region", name="Deploy", exact=True)
-    expect(panel.get_by_label("Context")).to_have_value("stand-in")
+    expect(panel.get_by_label("Context")).to_have_value(real_target.context)
     expect(panel.locator("#namespace-note")).to_contain_text("namespace")
-    panel.get_by_label("Namespace", exact=True).fill("default")
+    panel.get_by_label("Namespace", exact=True).fill(real_target.namespace)
 
     panel.get_by_role("button", name="Dry run").click()
     expect(panel.get_by_role("status").first).to_contain_text("Dry run succeeded")
-    assert standin_target.server.get("pods", "default", "timecheck") is None
+    assert real_target.live("Pod", "timecheck") is None
 
     panel.get_by_role("button", name="Deploy", exact=True).click()
     expect(panel.locator("#deploy-result")).to_contain_text("Deploy succeeded")
     expect(panel.locator("#deploy-result")).to_contain_text("Pod/timecheck")
-    assert standin_target.server.get("pods", "default", "timecheck") is not None
+    assert real_target.live("Pod", "timecheck") is not None
     assert [r.action for r in DeployRecord.objects.order_by("pk")] == ["dry-run", "deploy"]
     screenshot("deployed")
 
@@ -34,12 +34,16 @@ def test_dry_run_then_deploy_from_the_composer(page: Page, live_server, standin_
     screenshot("record")
 
 
-def test_a_forbidden_deploy_is_explained(page: Page, live_server, standin_target):
-    standin_target.server.inject("PATCH", r"/pods/", status=403)
+def test_a_forbidden_deploy_is_explained(page: Page, live_server, control_plane, real_target):
+    """team-a-user (context local-limited) may work in namespace team-a only: the real RBAC refusal."""
     saved = SavedComposition.create(EXAMPLES_BY_ID["log-tailer"].build())
     page.goto(f"{live_server.url}{saved.get_absolute_url()}")
     page.get_by_text("Deploy", exact=True).first.click()
     panel = page.get_by_role("region", name="Deploy", exact=True)
+    panel.get_by_label("Context").select_option(control_plane.limited_context)
+    panel.get_by_label("Namespace", exact=True).fill(real_target.namespace)
     panel.get_by_role("button", name="Deploy", exact=True).click()
     expect(panel.get_by_role("alert")).to_contain_text("Deploy failed")
     expect(panel.get_by_role("alert")).to_contain_text("may not")
+    expect(panel.get_by_role("alert")).to_contain_text("team-a-user")
+    assert real_target.live("Pod", "timecheck") is None

@@ -3,9 +3,13 @@
 One hostile composition carries `<script>`, `"><img onerror>`, `<svg/onload>` and `javascript:` in
 annotations, env, the command, helper parameters, a custom container's env and image (and, for the
 Pod picture, its name), Service port names and a ConfigMap; a kubeconfig context is named with
-markup; the cluster answers
-a deploy with markup in its error message; imported YAML carries markup in a Secret's name and in
-a duplicate key. Every payload sets `window.__xss` and calls `alert()`.
+markup; the cluster answers a deploy with markup in its error message; imported YAML carries markup
+in a Secret's name and in a duplicate key. Every payload sets `window.__xss` and calls `alert()`.
+
+The cluster is the real local control plane behind the fault-injecting proxy, in a fresh namespace.
+What the real server refuses as invalid (a Service port or an env var named with markup) it refuses
+in its own words, which quote the payload: untrusted text from the cluster, as a message from the
+server is. The other error message is the proxy's: a 403 Status whose message is markup.
 
 The browser test opens every page (home, composer, history, delete, import error, import warnings,
 deploy history, deploy records, undeploy) and drives the htmx swaps (a deploy result, a field
@@ -24,6 +28,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 from django.test import Client
 from playwright.sync_api import Page, expect
 
@@ -32,8 +37,7 @@ from composer.domain.preview import preview
 from composer.models import DeployRecord, SavedComposition
 from composer.presentation.picture.layout import pod_picture
 from composer.presentation.picture.svg import render_svg
-from tests.support.apiserver import ApiServer
-from tests.support.kubeconfig import KubeconfigContext, write_kubeconfig
+from tests.support.faultproxy import FAULTY_CONTEXT, FaultProxy
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,7 +79,8 @@ IMPORT_ERROR = f'"{SCRIPT}": 1\n"{SCRIPT}": 2\n'  # a duplicate key: the message
 @dataclass
 class Hostile:
     saved: SavedComposition
-    deployed: DeployRecord  # to the context named ATTR
+    namespace: str  # where both deploys went
+    deployed: DeployRecord  # to the context named ATTR; the real server refused what is invalid, quoting it
     failed: DeployRecord  # the cluster's error message is SCRIPT
 
     def pages(self) -> list[tuple[str, tuple[str, ...]]]:
@@ -93,31 +98,39 @@ class Hostile:
         ]
 
 
+def write_hostile_kubeconfig(proxy: FaultProxy, namespace: str, path: Path) -> Path:
+    """The proxy's kubeconfig (context ``faulty``, current) and a second context, named ATTR, for the same
+    proxy and user: context names are the kubeconfig's, whatever its author typed."""
+    document = proxy.kubeconfig_document(namespace=namespace)
+    document["contexts"].append({**copy.deepcopy(document["contexts"][0]), "name": ATTR})
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    path.chmod(0o600)
+    return path
+
+
 @pytest.fixture
-def hostile(db, apiserver: ApiServer, tmp_path: Path, monkeypatch) -> Hostile:
+def hostile(db, fault_proxy: FaultProxy, cluster_namespace: str, tmp_path: Path, monkeypatch) -> Hostile:
     """The hostile composition, deployed once to a context named with markup and once into a cluster
     error whose message is markup. Built through the API, as a user would."""
-    contexts = [
-        KubeconfigContext("stand-in", apiserver.url, apiserver.token, ca_data=apiserver.ca_data),
-        KubeconfigContext(ATTR, apiserver.url, apiserver.token, cluster="stand-in", user="stand-in-user",
-                          ca_data=apiserver.ca_data),
-    ]
-    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kubeconfig", contexts)))
+    kubeconfig = write_hostile_kubeconfig(fault_proxy, cluster_namespace, tmp_path / "kubeconfig")
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     client = Client()
     created = client.post("/api/v1/compositions", json.dumps(HOSTILE), content_type="application/json")
     assert created.status_code == 201, created.content
     saved = SavedComposition.objects.get(pk=created.json()["id"])
 
     def deploy(context: str):
-        body = json.dumps({"context": context, "namespace": "default"})
+        body = json.dumps({"context": context, "namespace": cluster_namespace})
         return client.post(f"/api/v1/compositions/{saved.pk}/deploy", body, content_type="application/json")
 
     deployed = deploy(ATTR)
-    assert deployed.status_code == 201, deployed.content
-    apiserver.inject("PATCH", r"/configmaps/", status=403, message=SCRIPT)
-    failed = deploy("stand-in")
+    # The real server took the ConfigMap and refused the Service (a port named with markup), quoting it.
+    assert deployed.status_code == 422, deployed.content
+    assert deployed.json()["outcome"] == "partial" and SCRIPT in deployed.json()["message"]
+    fault_proxy.inject("PATCH", r"/configmaps/", status=403, message=SCRIPT)
+    failed = deploy(FAULTY_CONTEXT)
     assert failed.status_code == 403 and SCRIPT in failed.json()["message"]
-    return Hostile(saved, DeployRecord.objects.get(pk=deployed.json()["id"]),
+    return Hostile(saved, cluster_namespace, DeployRecord.objects.get(pk=deployed.json()["id"]),
                    DeployRecord.objects.get(pk=failed.json()["id"]))
 
 
@@ -170,22 +183,23 @@ def test_every_page_shows_the_payloads_as_text(client, hostile):
         check_markup(response.content.decode(), must_show)
 
 
-def test_htmx_fragments_show_the_payloads_as_text(client, hostile, apiserver):
-    pk = hostile.saved.pk
-    apiserver.inject("PATCH", r"/configmaps/", status=403, message=SCRIPT)
-    fragments = [
-        client.post(f"/c/{pk}/deploy", {"context": "stand-in", "namespace": "default"}, HTTP_HX_REQUEST="true"),
-        client.post(f"/c/{pk}/deploy", {"context": ATTR, "namespace": "default", "action": "diff"},
-                    HTTP_HX_REQUEST="true"),
-        client.get(f"/c/{pk}/deploy/namespaces", {"context": ATTR}, HTTP_HX_REQUEST="true"),
-        client.post(f"/c/{pk}/app", {"name": "app", "image": "nginx:1.27", "env": f"A={ATTR}\nB={SCRIPT}"},
-                    HTTP_HX_REQUEST="true"),
-        client.post(f"/c/{pk}/helpers/add", {"pattern": "sysctl"}, HTTP_HX_REQUEST="true"),
+def test_htmx_fragments_show_the_payloads_as_text(client, hostile, fault_proxy):
+    pk, namespace = hostile.saved.pk, hostile.namespace
+    fault_proxy.inject("PATCH", r"/configmaps/", status=403, message=SCRIPT)
+    fragments = [  # (response, its status, payloads it must show as text)
+        (client.post(f"/c/{pk}/deploy", {"context": FAULTY_CONTEXT, "namespace": namespace}, HTTP_HX_REQUEST="true"),
+         200, (SCRIPT,)),
+        # The real server's dry run refuses the Service (a port named with markup) and quotes the name.
+        (client.post(f"/c/{pk}/deploy", {"context": ATTR, "namespace": namespace, "action": "diff"},
+                     HTTP_HX_REQUEST="true"), 422, (SCRIPT,)),
+        (client.get(f"/c/{pk}/deploy/namespaces", {"context": ATTR}, HTTP_HX_REQUEST="true"), 200, ()),
+        (client.post(f"/c/{pk}/app", {"name": "app", "image": "nginx:1.27", "env": f"A={ATTR}\nB={SCRIPT}"},
+                     HTTP_HX_REQUEST="true"), 200, ()),
+        (client.post(f"/c/{pk}/helpers/add", {"pattern": "sysctl"}, HTTP_HX_REQUEST="true"), 200, ()),
     ]
-    for response in fragments:
-        assert response.status_code == 200, response.content[:300]
-        check_markup(response.content.decode())
-    check_markup(fragments[0].content.decode(), (SCRIPT,))
+    for response, status, must_show in fragments:
+        assert response.status_code == status, response.content[:300]
+        check_markup(response.content.decode(), must_show)
 
 
 def test_import_pages_show_the_payloads_as_text(client, hostile):
@@ -280,16 +294,16 @@ def test_no_script_runs_anywhere(page: Page, live_server, hostile):
     watch.check("import warnings", (ATTR,))
 
 
-def test_no_script_runs_in_htmx_swaps(page: Page, live_server, hostile, apiserver):
+def test_no_script_runs_in_htmx_swaps(page: Page, live_server, hostile, fault_proxy):
     """htmx runs <script> tags in swapped HTML: the deploy result and the preview are swapped in."""
     watch = Watch(page)
-    apiserver.inject("PATCH", r"/configmaps/", status=403, message=SCRIPT, times=None)
+    fault_proxy.inject("PATCH", r"/configmaps/", status=403, message=SCRIPT, times=None)
     page.goto(f"{live_server.url}{hostile.saved.get_absolute_url()}")
     page.get_by_text("Deploy", exact=True).first.click()
     panel = page.get_by_role("region", name="Deploy", exact=True)
     expect(panel.get_by_label("Context").locator("option")).to_have_count(2)
-    panel.get_by_label("Context").select_option("stand-in")
-    panel.get_by_label("Namespace", exact=True).fill("default")
+    panel.get_by_label("Context").select_option(FAULTY_CONTEXT)
+    panel.get_by_label("Namespace", exact=True).fill(hostile.namespace)
     panel.get_by_role("button", name="Deploy", exact=True).click()
     expect(panel.get_by_role("alert")).to_contain_text("Deploy failed")
     expect(panel.get_by_role("alert")).to_contain_text(SCRIPT)

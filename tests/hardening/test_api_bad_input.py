@@ -104,7 +104,7 @@ def _record(saved: SavedComposition, action: str) -> DeployRecord:
     manifests = preview(saved.composition()).manifests
     return DeployRecord.objects.create(
         composition=saved, composition_name=saved.name, revision=saved.revision, action=action,
-        context="stand-in", namespace="default", user="local", manifest_yaml=dump_documents(manifests),
+        context="local-admin", namespace="default", user="local", manifest_yaml=dump_documents(manifests),
         outcome=DeployRecord.Outcome.SUCCEEDED, message="Every object applied.",
     )
 
@@ -336,15 +336,15 @@ API_CASES = [
     ("POST", "compositions/{pk}/helpers/order", {"order": []}, 400, "exactly once"),
     ("POST", "compositions/{pk}/deploy", {}, 400, "context is required"),
     ("POST", "compositions/{pk}/deploy", {"context": 5, "namespace": "default"}, 400, "context"),
-    ("POST", "compositions/{pk}/deploy", {"context": "stand-in"}, 400, "namespace is required"),
-    ("POST", "compositions/{pk}/deploy", {"context": "stand-in", "namespace": "Not_Valid"}, 400, "not a valid name"),
-    ("POST", "compositions/{pk}/deploy", {"context": "stand-in", "namespace": "a" * 64}, 400, "not a valid name"),
-    ("POST", "compositions/{pk}/deploy", {"context": "stand-in", "namespace": "default", "dry_run": "yes"}, 400,
+    ("POST", "compositions/{pk}/deploy", {"context": "local-admin"}, 400, "namespace is required"),
+    ("POST", "compositions/{pk}/deploy", {"context": "local-admin", "namespace": "Not_Valid"}, 400, "not a valid name"),
+    ("POST", "compositions/{pk}/deploy", {"context": "local-admin", "namespace": "a" * 64}, 400, "not a valid name"),
+    ("POST", "compositions/{pk}/deploy", {"context": "local-admin", "namespace": "default", "dry_run": "yes"}, 400,
      "dry_run"),
-    ("POST", "compositions/{pk}/deploy", {"context": "stand-in", "namespace": "default", "surprise": 1}, 400,
+    ("POST", "compositions/{pk}/deploy", {"context": "local-admin", "namespace": "default", "surprise": 1}, 400,
      "unknown fields"),
     ("POST", "compositions/{pk}/diff", {"namespace": "default"}, 400, "context is required"),
-    ("POST", "compositions/{pk}/diff", {"context": "stand-in", "namespace": "a b"}, 400, "not a valid name"),
+    ("POST", "compositions/{pk}/diff", {"context": "local-admin", "namespace": "a b"}, 400, "not a valid name"),
     ("GET", "compositions/{pk}/problems?kubernetes_version=latest", None, 400, "is not a version"),
     ("GET", "compositions/{pk}/manifest?kubernetes_version=%00", None, 400, "is not a version"),
     ("DELETE", "deployments/{dry_run}", None, 400, "only a deploy can be undeployed"),
@@ -361,11 +361,11 @@ API_CASES = [
     ("POST", "compositions/{pk}/helpers", {"pattern": "log-tailer", "params": {"log_dir": "/var/log\u0000"}}, 400,
      "invalid parameters"),
     ("PATCH", "compositions/{pk}/helpers/h1", {"params": {"log_dir": "/var/\u0000log"}}, 400, "invalid parameters"),
-    ("POST", "compositions/{pk}/deploy", {"context": "stand-in\u0000", "namespace": "default"}, 400,
+    ("POST", "compositions/{pk}/deploy", {"context": "local-admin\u0000", "namespace": "default"}, 400,
      "context name must not contain control characters"),
-    ("POST", "compositions/{pk}/deploy", {"context": "stand-in", "namespace": "default\n"}, 400,
+    ("POST", "compositions/{pk}/deploy", {"context": "local-admin", "namespace": "default\n"}, 400,
      "namespace name must not contain control characters"),
-    ("POST", "compositions/{pk}/diff", {"context": "stand\tin", "namespace": "default"}, 400,
+    ("POST", "compositions/{pk}/diff", {"context": "local\tadmin", "namespace": "default"}, 400,
      "context name must not contain control characters"),
 ]
 
@@ -428,14 +428,14 @@ def test_field_errors_name_the_fields(client, world):
     assert set(response.json()["errors"]) == {"workload.kind", "workload.replicas", "app.image", "helpers[0].pattern"}
 
 
-def test_an_unknown_context_is_a_4xx_that_never_reaches_a_cluster(client, world, standin_target):
+def test_an_unknown_context_is_a_4xx_that_never_reaches_a_cluster(client, world, proxied_target):
     for path in ("deploy", "diff"):
         response = client.post(f"/api/v1/compositions/{world.saved.pk}/{path}",
                                json.dumps({"context": "no-such-context", "namespace": "default"}),
                                content_type="application/json")
         assert response.status_code == 404
         assert "no context 'no-such-context'" in (response.json().get("message") or response.json().get("error"))
-    assert standin_target.server.requests == []
+    assert proxied_target.proxy.requests == []
 
 
 def test_a_broken_kubeconfig_is_a_422_with_json(client, world, tmp_path, monkeypatch):
@@ -481,11 +481,11 @@ FORM_CASES = [
     ("c/{pk}/pod", {"kind": "Pod", "name": "x", "termination_grace_period_seconds": "-1"}, 400, "whole number"),
     ("c/{pk}/revisions/" + HUGE_ID + "/restore", {}, 400, "no longer kept"),
     ("c/{pk}/deploy", {}, 400, "choose a cluster context"),
-    ("c/{pk}/deploy", {"context": "stand-in", "namespace": "Not_Valid"}, 400, "not a valid name"),
-    ("c/{pk}/deploy", {"context": "stand-in", "namespace": "default", "action": "launch"}, 400, "unknown action"),
-    ("c/{pk}/deploy", {"context": "stand-in\x00", "namespace": "default", "action": "deploy"}, 400,
+    ("c/{pk}/deploy", {"context": "local-admin", "namespace": "Not_Valid"}, 400, "not a valid name"),
+    ("c/{pk}/deploy", {"context": "local-admin", "namespace": "default", "action": "launch"}, 400, "unknown action"),
+    ("c/{pk}/deploy", {"context": "local-admin\x00", "namespace": "default", "action": "deploy"}, 400,
      "context name must not contain control characters"),
-    ("c/{pk}/deploy", {"context": "stand-in\r\nX-Injected: 1", "namespace": "default", "action": "dry-run"}, 400,
+    ("c/{pk}/deploy", {"context": "local-admin\r\nX-Injected: 1", "namespace": "default", "action": "dry-run"}, 400,
      "context name must not contain control characters"),
     ("c/{pk}/helpers/h1/params", {"log_dir": "/var/log\x00"}, 400, "NUL characters"),
     ("deployments/{dry_run}/redeploy", {}, 400, "only a deploy can be sent again"),

@@ -7,15 +7,12 @@ status streaming faults are not covered here (that code is being built elsewhere
 
 Pod Studio talks to the real kube-apiserver (tests/support/controlplane.py) through the
 fault-injecting proxy (tests/support/faultproxy.py, context ``faulty``), in a fresh namespace per
-test; what "the server has" is asked of the API server itself. Where the control plane cannot run
-(its binaries are not built, PODSTUDIO_REAL_CLUSTER=0) the same tests run on the stand-in API
-server (tests/support/apiserver.py) as before, so that they never just disappear.
+test; what "the server has" is asked of the API server itself.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,9 +24,7 @@ from composer.domain import edits
 from composer.domain.examples import EXAMPLES_BY_ID
 from composer.models import DeployRecord, SavedComposition
 from tests.hardening import api_error
-from tests.support.controlplane_fixtures import real_control_plane_wanted
-from tests.support.faultproxy import wait_for
-from tests.support.kubeconfig import STANDIN_CONTEXT, KubeconfigContext, write_kubeconfig
+from tests.support.faultproxy import FAULTY_CONTEXT, FaultProxy, wait_for
 
 SHORT = contexts.Timeouts(connect=2.0, read=0.5)
 STALL = 2.0  # seconds: well past SHORT.read
@@ -42,61 +37,47 @@ def short_timeouts(monkeypatch):
 
 @dataclass
 class Target:
-    """Where a test deploys and how it injects faults: the proxy in front of the real API server, or
-    the stand-in (same fault words: status, stall, drop, times)."""
+    """Where a test deploys (the proxy's context, a fresh namespace) and the proxy that injects faults."""
 
-    context: str
     namespace: str
-    injector: Any  # FaultProxy or ApiServer: .inject, .clear_faults, .requests, .requests_matching, .token
-    real: bool
+    proxy: FaultProxy
+    context: str = FAULTY_CONTEXT
 
     @property
     def token(self) -> str:
-        return self.injector.token
+        return self.proxy.token
 
     def inject(self, method: str | None, path: str, **options: Any) -> None:
-        self.injector.inject(method, path, **options)
+        self.proxy.inject(method, path, **options)
 
     def clear_faults(self) -> None:
-        self.injector.clear_faults()
+        self.proxy.clear_faults()
 
     def requests_matching(self, method: str, path: str) -> list:
-        return self.injector.requests_matching(method, path)
+        return self.proxy.requests_matching(method, path)
 
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
         """The object as the server has it (straight from the API server, no faults), or None."""
-        plural = kind.lower() + "s"
-        if not self.real:
-            return self.injector.get(plural, self.namespace, name)
-        return self.injector.get_object(f"/api/v1/namespaces/{self.namespace}/{plural}/{name}")
+        return self.proxy.get_object(f"/api/v1/namespaces/{self.namespace}/{kind.lower()}s/{name}")
 
     def gone(self, kind: str, name: str) -> bool:
-        """Whether the object is gone: a real API server deletes a Pod once the kubelet (kwok) let it go."""
-        return wait_for(lambda: self.get(kind, name) is None, timeout=15) if self.real else self.get(kind, name) is None
+        """Whether the object is gone: the API server deletes a Pod once the kubelet (kwok) let it go."""
+        return wait_for(lambda: self.get(kind, name) is None, timeout=15)
 
     def untrusted_kubeconfig(self, path: Path) -> Path:
-        """A kubeconfig for the same server without its CA: its certificate cannot be verified."""
-        if self.real:
-            return self.injector.write_kubeconfig(path, namespace=self.namespace, trusted=False)
-        server = self.injector
-        return write_kubeconfig(path, [KubeconfigContext(STANDIN_CONTEXT, server.url, server.token)])
+        """A kubeconfig for the same proxy without its CA: its certificate cannot be verified."""
+        return self.proxy.write_kubeconfig(path, namespace=self.namespace, trusted=False)
 
     def forget(self, namespace: str) -> None:
-        """Delete a namespace a test may have made (real server only; the stand-in goes with the test)."""
-        if self.real:
-            self.injector.upstream("DELETE", f"/api/v1/namespaces/{namespace}")
+        """Delete a namespace a test made."""
+        self.proxy.upstream("DELETE", f"/api/v1/namespaces/{namespace}")
 
 
 @pytest.fixture
-def target(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Target:
-    if not real_control_plane_wanted():
-        standin = request.getfixturevalue("standin_target")
-        return Target(STANDIN_CONTEXT, "default", standin.server, real=False)
-    proxy = request.getfixturevalue("fault_proxy")
-    namespace = request.getfixturevalue("cluster_namespace")
-    proxy.write_kubeconfig(proxy.kubeconfig, namespace=namespace)
-    monkeypatch.setenv("KUBECONFIG", str(proxy.kubeconfig))
-    return Target("faulty", namespace, proxy, real=True)
+def target(fault_proxy, cluster_namespace: str, monkeypatch: pytest.MonkeyPatch) -> Target:
+    fault_proxy.write_kubeconfig(fault_proxy.kubeconfig, namespace=cluster_namespace)
+    monkeypatch.setenv("KUBECONFIG", str(fault_proxy.kubeconfig))
+    return Target(cluster_namespace, fault_proxy)
 
 
 def saved(example: str, native_sidecar: bool = False) -> SavedComposition:
@@ -116,7 +97,7 @@ def deploy(client, target: Target, composition: SavedComposition, **flags):
 class Fault:
     id: str
     example: str  # exporter: Service then Pod es-metrics; log-tailer: Pod timecheck
-    inject: tuple[str | None, str, dict[str, Any]]  # method, path regex, FaultProxy/ApiServer.inject keywords
+    inject: tuple[str | None, str, dict[str, Any]]  # method, path regex, FaultProxy.inject keywords
     status: int
     kind: str
     outcome: str
@@ -167,7 +148,7 @@ def test_a_fault_is_reported_recorded_and_never_a_success(client, db, target, sh
     composition = saved(fault.example, fault.native_sidecar)
     flags = dict(fault.flags)
     if flags.get("create_namespace"):  # a namespace that does not exist yet
-        target.namespace = f"{target.namespace}-new" if target.real else f"new-{secrets.token_hex(3)}"
+        target.namespace = f"{target.namespace}-new"
     try:
         response = deploy(client, target, composition, **flags)
     finally:
@@ -214,8 +195,6 @@ def test_a_timed_out_write_says_it_may_have_been_applied(client, db, target, sho
 
 
 def test_a_hang_up_after_the_write_was_answered_says_it_may_have_been_applied(client, db, target, short_timeouts):
-    if not target.real:
-        pytest.skip("needs a hang-up in the middle of an answer (drop_after_bytes): only the fault proxy has it")
     target.inject("PATCH", r"/services/", drop_after_bytes=40)  # the server applied it; the answer is cut short
     body = deploy(client, target, saved("exporter")).json()
     assert target.get("Service", "es-metrics") is not None
@@ -230,13 +209,12 @@ def test_a_timed_out_write_is_recorded_as_failed_and_a_retry_settles_it(client, 
     first = deploy(client, target, composition)
     assert first.status_code == 504 and first.json()["outcome"] == "failed"
     target.clear_faults()
-    if target.real:  # the proxy sends the stalled PATCH on after 1 s: the real server then applies it
-        wait_for(lambda: target.get("Pod", "timecheck"), timeout=10)
-    again = deploy(client, target, composition)  # after the stall the server applied it: the retry is harmless
+    # The proxy sends the stalled PATCH on after 1 s: the server applies it although nobody waits any more.
+    wait_for(lambda: target.get("Pod", "timecheck"), timeout=10)
+    again = deploy(client, target, composition)
     assert again.status_code == 201
-    # On the real server the retry comes after the stalled write landed: it changes nothing.
-    assert [r["outcome"] for r in again.json()["results"]] in ((["unchanged"],) if target.real else
-                                                               (["unchanged"], ["created"]))
+    # The retry comes after the stalled write landed: it changes nothing.
+    assert [r["outcome"] for r in again.json()["results"]] == ["unchanged"]
     assert list(DeployRecord.objects.order_by("pk").values_list("outcome", flat=True)) == ["failed", "succeeded"]
 
 
@@ -324,12 +302,10 @@ def test_a_redeploy_that_fails_leads_to_its_failed_record(client, db, target, sh
 
 def test_an_untrusted_certificate_is_unreachable_securely_without_leaking_the_token(client, db, target,
                                                                                      tmp_path, monkeypatch):
-    if not target.real and not target.injector.tls:
-        pytest.skip("the stand-in serves plain HTTP here (no openssl to make a certificate)")
     monkeypatch.setenv("KUBECONFIG", str(target.untrusted_kubeconfig(tmp_path / "config")))
     response = deploy(client, target, saved("log-tailer"))
     assert response.status_code == 502
     body = response.json()
     assert body["error_kind"] == "unreachable" and "could not be reached securely" in body["message"]
     assert target.token not in response.content.decode()
-    assert target.injector.requests == []  # no request got past the TLS handshake
+    assert target.proxy.requests == []  # no request got past the TLS handshake

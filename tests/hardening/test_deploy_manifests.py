@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,6 @@ from composer.domain.preview import preview
 from composer.domain.render import build
 from composer.domain.schema import validate_manifests
 from composer.domain.yamlio import load_documents
-from tests.support.apiserver import parse_resource_path
 from tests.support.controlplane import ensure_kubectl
 from tests.support.faults import RecordedRequest
 
@@ -154,14 +154,38 @@ def grants(rules: list[dict[str, Any]]) -> set[Grant]:
     return expanded
 
 
+@dataclass(frozen=True)
+class ResourceRequest:
+    group: str
+    namespace: str | None
+    resource: str  # with its subresource: "pods/log"
+    name: str | None
+
+
+def resource_request(path: str) -> ResourceRequest:
+    """What a resource URL asks for, read as kube-apiserver's RequestInfoFactory reads it:
+    ``/api/v1`` or ``/apis/<group>/<version>``, then ``namespaces/<ns>/`` unless the resource is the
+    namespace itself, then ``<resource>[/<name>[/<subresource>]]``."""
+    parts = [part for part in path.split("/") if part]
+    if parts[:2] == ["api", "v1"]:
+        group, rest = "", parts[2:]
+    else:
+        assert parts[0] == "apis" and len(parts) >= 4, path
+        group, rest = parts[1], parts[3:]
+    namespace = None
+    if rest[0] == "namespaces" and len(rest) > 2:
+        namespace, rest = rest[1], rest[2:]
+    assert 1 <= len(rest) <= 3, path
+    resource = "/".join([rest[0], *rest[2:]])
+    return ResourceRequest(group, namespace, resource, rest[1] if len(rest) > 1 else None)
+
+
 def needed(request: RecordedRequest) -> tuple[bool, set[Grant]]:
     """(namespaced?, the RBAC grants a real API server would check for this request)."""
     if request.path == "/version":
         return False, {("", "/version", "get")}
-    target = parse_resource_path(request.path)
-    assert target is not None, request.path
-    resource = target.resource.plural + (f"/{target.subresource}" if target.subresource else "")
-    group = target.resource.group
+    target = resource_request(request.path)
+    resource, group = target.resource, target.group
     if request.method == "GET":
         verb = "get" if target.name else ("watch" if request.param("watch") == "true" else "list")
     else:

@@ -37,12 +37,6 @@ from tests.support.controlplane import ControlPlane, ControlPlaneError, bin_dir,
 SKIP_ENV = "PODSTUDIO_REAL_CLUSTER"
 
 
-def real_control_plane_wanted() -> bool:
-    """Whether tests that can use a real API server should use the local control plane."""
-    wanted = os.environ.get(SKIP_ENV, "")
-    return wanted == "1" or (wanted != "0" and binaries_present())
-
-
 def _skip_unless_buildable() -> None:
     wanted = os.environ.get(SKIP_ENV, "")
     if wanted == "0":

@@ -1,10 +1,10 @@
 """A fault-injecting HTTPS proxy in front of the real local control plane's API server.
 
 The real kube-apiserver (tests/support/controlplane.py) does not answer 500 on demand, stall,
-hang up mid-stream or rate-limit with Retry-After; this proxy does, with the vocabulary of the
-stand-in's ``ApiServer.inject`` (tests/support/apiserver.py). Everything else is forwarded as
-it is, streams included (watches, ``?follow=true`` logs, chunked answers: each piece is passed
-on as it arrives), and upgraded connections (exec, port-forward) are spliced both ways.
+hang up mid-stream, rate-limit with Retry-After or end a followed log; this proxy does (the faults
+of tests/support/faults.py). Everything else is forwarded as it is, streams included (watches,
+``?follow=true`` logs, chunked answers: each piece is passed on as it arrives), and upgraded
+connections (exec, port-forward) are spliced both ways.
 
 TLS on both sides. Clients (the kubernetes Python client, kubectl) talk HTTPS to the proxy on
 127.0.0.1 with the control plane's serving certificate (its CA signed it for 127.0.0.1), and

@@ -1,9 +1,8 @@
-"""What the fault-injecting proxy (tests/support/faultproxy.py) shares with the stand-in API server
-(tests/support/apiserver.py): which injected fault a request meets, and the record of a request.
+"""The fault-injecting proxy's (tests/support/faultproxy.py) vocabulary: which injected fault a request
+meets, and the record of a request.
 
 - ``Fault``: ``method`` (None: any) and the regex ``path``, searched in the URL path (no query);
-  ``times`` requests it applies to (None: all), ``hits`` so far. What it does is up to the server
-  that took it (see each one's ``inject``).
+  ``times`` requests it applies to (None: all), ``hits`` so far. What it does: see ``FaultProxy.inject``.
 - ``Faults``: the injected faults in order; ``take(method, path)`` gives the first that matches
   and is not used up, and counts the hit. Thread-safe.
 - ``RecordedRequest``: method, path, query, headers, body as received; ``param(name)``, ``json()``.

@@ -1,10 +1,10 @@
-"""Write kubeconfig files that point at stand-in API servers.
+"""Write kubeconfig files with bearer-token users, for tests of how Pod Studio reads kubeconfigs
+(contexts, clusters and users shared or not, current context, CA data); the servers are usually the
+fault proxy's (tests/support/faultproxy.py), which takes its own token.
 
-``write_standin_kubeconfig`` writes the two contexts most tests use:
-
-- ``stand-in``: the server's default user (token ``server.token``), namespace ``default``;
-- ``stand-in-team``: user ``team-a-user`` with its own token, namespace ``team-a``, on the
-  same server or on ``team_server``.
+- ``KubeconfigContext``: one context with its cluster entry (server, CA) and user entry (token).
+- ``kubeconfig_document(contexts, current_context=None)``: the kubeconfig as a dict.
+- ``write_kubeconfig(path, contexts, current_context=None)``: the same written to ``path`` (mode 0600).
 """
 
 from __future__ import annotations
@@ -14,13 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-
-from tests.support.apiserver import ApiServer
-
-STANDIN_CONTEXT = "stand-in"
-TEAM_CONTEXT = "stand-in-team"
-TEAM_USER = "team-a-user"
-TEAM_NAMESPACE = "team-a"
 
 
 @dataclass(frozen=True)
@@ -77,32 +70,3 @@ def write_kubeconfig(
     path.write_text(yaml.safe_dump(kubeconfig_document(contexts, current_context), sort_keys=False))
     path.chmod(0o600)  # it holds tokens, as a real one does
     return path
-
-
-def standin_contexts(server: ApiServer, team_server: ApiServer | None = None) -> list[KubeconfigContext]:
-    """The ``stand-in`` and ``stand-in-team`` contexts; registers the team user and namespace."""
-    team = team_server or server
-    team_token = team.add_user(TEAM_USER)
-    team.ensure_namespace(TEAM_NAMESPACE)
-    return [
-        KubeconfigContext(STANDIN_CONTEXT, server.url, server.token, "default", ca_data=server.ca_data),
-        KubeconfigContext(
-            TEAM_CONTEXT,
-            team.url,
-            team_token,
-            TEAM_NAMESPACE,
-            cluster=STANDIN_CONTEXT if team is server else TEAM_CONTEXT,
-            user=TEAM_USER,
-            ca_data=team.ca_data,
-        ),
-    ]
-
-
-def write_standin_kubeconfig(
-    path: Path,
-    server: ApiServer,
-    *,
-    team_server: ApiServer | None = None,
-    current_context: str = STANDIN_CONTEXT,
-) -> Path:
-    return write_kubeconfig(path, standin_contexts(server, team_server), current_context)

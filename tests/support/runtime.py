@@ -1,9 +1,8 @@
-"""Shared by the runtime tests (web and e2e): Pods on the stand-in, deploy records, SSE reading.
+"""Shared by the runtime tests (web and e2e): deploy records, SSE reading.
 
-- ``pod_manifest`` and the ``running`` / ``container_status`` builders for Pod status the way a
-  kubelet reports it (for the stand-in API server).
-- ``record_for(manifest)``: a DeployRecord as the deploy view writes it; ``record_in(cluster, manifest)``
-  the same in a real-server namespace (tests/support/realruntime.py).
+- ``record_for(manifest, context=…, namespace=…)``: a DeployRecord as the deploy view writes it (by
+  default in the control plane's admin context, for tests that never reach a cluster);
+  ``record_in(cluster, manifest)`` the same in a real-server namespace (tests/support/realruntime.py).
 - ``SseReader``: reads events from a streaming response of the Django test client.
 """
 
@@ -22,64 +21,12 @@ from composer.domain.yamlio import dump_documents
 from composer.models import DeployRecord
 
 # ---------------------------------------------------------------------------
-# Manifests and statuses
-# ---------------------------------------------------------------------------
-
-STARTED = "2026-01-01T10:00:00Z"
-
-
-def _container(name: str, *, sidecar: bool = False) -> dict[str, Any]:
-    container = {"name": name, "image": f"registry.example/{name}:1.0"}
-    if sidecar:
-        container["restartPolicy"] = "Always"
-    return container
-
-
-def pod_spec(
-    init: tuple[str, ...] = ("wait-db", "migrate"),
-    sidecars: tuple[str, ...] = ("log-shipper",),
-    containers: tuple[str, ...] = ("app",),
-) -> dict[str, Any]:
-    spec: dict[str, Any] = {"containers": [_container(n) for n in containers]}
-    init_containers = [_container(n) for n in init] + [_container(n, sidecar=True) for n in sidecars]
-    if init_containers:
-        spec["initContainers"] = init_containers
-    return spec
-
-
-def pod_manifest(name: str = "web", namespace: str = "default", labels: dict | None = None, **spec: Any) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels or {"app": name}},
-        "spec": pod_spec(**spec),
-    }
-
-
-def running(started: str = STARTED) -> dict:
-    return {"running": {"startedAt": started}}
-
-
-def container_status(
-    name: str, state: dict, *, restarts: int = 0, ready: bool = False, started: bool | None = None,
-    last: dict | None = None,
-) -> dict:
-    status = {"name": name, "state": state, "restartCount": restarts, "ready": ready,
-              "image": f"registry.example/{name}:1.0", "imageID": "", "containerID": f"containerd://{name}"}
-    if started is not None:
-        status["started"] = started
-    if last:
-        status["lastState"] = last
-    return status
-
-
-# ---------------------------------------------------------------------------
 # Deploy records
 # ---------------------------------------------------------------------------
 
 
 def record_for(
-    manifest: dict, *, context: str = "stand-in", namespace: str = "default", action: str = "deploy"
+    manifest: dict, *, context: str = "local-admin", namespace: str = "default", action: str = "deploy"
 ) -> DeployRecord:
     config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": namespace},
                   "data": {"mode": "test"}}

@@ -1,7 +1,7 @@
 """GET /api/v1/deployments/<id>/status, …/logs and …/logs/stream against the real local control
 plane (Pods moved by the real scheduler and kwok, logs served by kwok: tests/support/realruntime.py);
-faults through the fault-injecting proxy in front of it. A log stream that the server ends is the
-stand-in's (kwok follows a log for as long as the client reads)."""
+faults through the fault-injecting proxy in front of it, which also ends a followed log as a kubelet
+does when the container stops (kwok follows a log for as long as the client reads)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tests.support.realruntime import (
     pod,
     write_log,
 )
-from tests.support.runtime import SseReader, container_status, pod_manifest, record_for, record_in, running
+from tests.support.runtime import SseReader, record_for, record_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_streams")]
 
@@ -208,18 +208,18 @@ def test_log_stream_sends_text_lines_as_they_come(client, web, cluster: Cluster)
         reader.close()
 
 
-def test_log_stream_ends_with_end_when_the_server_ends_it(client, server):
-    """The stand-in's: kwok (tests/support/controlplane.py) never ends a followed log, its CRI stub
-    says every container runs, where a kubelet ends it when the container stops."""
-    manifest = pod_manifest("web", init=(), sidecars=())
-    server.put_object(manifest)
-    server.set_pod_status("default", "web", {"phase": "Running",
-                                             "containerStatuses": [container_status("app", running())]})
-    server.add_log("default", "web", "app", "last words")
-    reader = SseReader(get(client, record_for(manifest), "logs/stream", container="app"))
+def test_log_stream_ends_with_end_when_the_server_ends_it(client, cluster: Cluster, fault_proxy, monkeypatch):
+    """kwok follows a log for as long as the client reads; a kubelet ends it when the container stops:
+    the proxy ends it the same way (the last chunk)."""
+    manifest = cluster.create_pod(pod("web"))
+    cluster.pod_when(manifest, lambda p: p.phase == "Running")
+    cluster.set_logs("web", {"app": ["last words"]})
+    monkeypatch.setenv("KUBECONFIG", str(fault_proxy.kubeconfig))
+    record = record_for(manifest, context="faulty", namespace=cluster.namespace)
+    reader = SseReader(get(client, record, "logs/stream", container="app"))
     try:
         assert reader.next("lines").data == "last words"
-        server.end_log("default", "web", "app")
+        assert fault_proxy.end_streams(r"/pods/web/log\?.*follow=true") == 1
         assert reader.rest()[-1].event == "end"
     finally:
         reader.close()

@@ -1,8 +1,10 @@
-"""Team mode: the runtime page, its streams and its API need a login and the VIEW right on the context."""
+"""Team mode: the runtime page, its streams and its API need a login and the VIEW right on the context.
+Against the real local control plane: a Pod that kwok runs and whose log it serves."""
 
 import pytest
 
-from tests.support.runtime import SseReader, pod_manifest, record_for
+from tests.support.realruntime import Cluster, cluster_fixture, pod  # noqa: F401 (the fixture ``cluster``)
+from tests.support.runtime import SseReader, record_in
 from tests.support.users import grant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("team", "quick_streams")]
@@ -20,11 +22,11 @@ RUNTIME_PATHS = [
 
 
 @pytest.fixture
-def record(standin_target):
-    manifest = pod_manifest("web", init=(), sidecars=())
-    standin_target.server.put_object(manifest)
-    standin_target.server.add_log("default", "web", "app", "hello")
-    return record_for(manifest)
+def record(cluster: Cluster):
+    manifest = cluster.create_pod(pod("web"))
+    cluster.pod_when(manifest, lambda p: p.phase == "Running")
+    cluster.set_logs("web", {"app": ["hello"]})
+    return record_in(cluster, manifest)
 
 
 @pytest.mark.parametrize("path", RUNTIME_PATHS)
@@ -42,7 +44,7 @@ def test_without_the_view_right_the_deploy_is_not_there(client, record, alice, p
 
 
 def test_with_the_view_right_everything_works(client, record, alice):
-    grant(alice, can_view=True)
+    grant(alice, record.context, can_view=True)
     client.force_login(alice)
     assert "hello" in client.get(f"/deployments/{record.pk}/runtime?container=app&follow=0&tail=10").content.decode()
     assert client.get(f"/api/v1/deployments/{record.pk}/status").json()["pods"][0]["name"] == "web"

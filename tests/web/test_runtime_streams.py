@@ -1,7 +1,7 @@
 """The runtime page's SSE streams (Django test client, streamed) against the real local control
 plane: Pods moved by the real scheduler and kwok, logs served by kwok (tests/support/realruntime.py);
-a lost cluster through the fault-injecting proxy. A log stream that the server ends is the
-stand-in's (kwok follows a log for as long as the client reads)."""
+a lost cluster, and a followed log that the server ends (as a kubelet does when the container stops;
+kwok follows a log for as long as the client reads), through the fault-injecting proxy."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.support.realruntime import (
     container,
     pod,
 )
-from tests.support.runtime import SseReader, pod_manifest, record_for, record_in
+from tests.support.runtime import SseReader, record_for, record_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_streams"),
               pytest.mark.stream_timing(watch_seconds=1)]
@@ -181,16 +181,18 @@ def test_script_in_a_followed_line_arrives_escaped(client, running_web, cluster:
     assert "&lt;script&gt;document.title=\"pwned\"&lt;/script&gt;" in data
 
 
-def test_stream_ends_cleanly_when_the_server_side_closes(client, server):
-    """The stand-in's: kwok (tests/support/controlplane.py) never ends a followed log, its CRI stub
-    says every container runs, where a kubelet ends it when the container stops."""
-    manifest = pod_manifest("web", init=("migrate",), sidecars=())
-    server.put_object(manifest)
-    server.add_log("default", "web", "migrate", "migrated")
-    reader = log_stream(client, record_for(manifest), container="migrate", follow="1")
-    reader.next("lines")
+def test_stream_ends_cleanly_when_the_server_side_closes(client, cluster: Cluster, fault_proxy, monkeypatch):
+    """kwok follows a log for as long as the client reads; a kubelet ends it when the container stops:
+    the proxy ends it the same way (the last chunk)."""
+    manifest = cluster.create_pod(pod("web", init=(container("migrate"),)))
+    cluster.pod_when(manifest, lambda p: p.phase == "Running")
+    cluster.set_logs("web", {"migrate": ["migrated"], "app": ["serving"]})
+    monkeypatch.setenv("KUBECONFIG", str(fault_proxy.kubeconfig))
+    record = record_for(manifest, context="faulty", namespace=cluster.namespace)
+    reader = log_stream(client, record, container="migrate", follow="1")
+    assert "migrated" in reader.next("lines").data
     assert streams.SLOTS.open == 1
-    server.end_log("default", "web", "migrate")
+    assert fault_proxy.end_streams(r"/pods/web/log\?.*container=migrate") == 1
     events = reader.rest()
     assert events[-1].event == "end"
     assert "container &#x27;migrate&#x27;" in events[-1].data and "ended" in events[-1].data

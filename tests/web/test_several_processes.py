@@ -25,6 +25,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.support.controlplane_fixtures import RealTarget
 from tests.support.postgres import PostgresCluster
 from tests.support.processes import ROOT, environment, free_port
 
@@ -38,6 +39,7 @@ class Team:
     token: str
     database: str
     cluster: PostgresCluster
+    target: RealTarget  # where the processes deploy: the session's real control plane
 
     def call(self, which: int, method: str, path: str, body: dict | None = None, token: str | None = None,
              headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], dict]:
@@ -87,13 +89,13 @@ def _wait_for(port: int, process: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture
-def team(postgres_cluster: PostgresCluster, tmp_path: Path, kubeconfig_path: Path) -> Iterator[Team]:
+def team(postgres_cluster: PostgresCluster, tmp_path: Path, real_target: RealTarget) -> Iterator[Team]:
     database = f"several_{secrets.token_hex(4)}"
     with psycopg.connect(f"postgresql://podstudio@127.0.0.1:{postgres_cluster.port}/postgres", autocommit=True) as db:
         db.execute(f"CREATE DATABASE {database}")
     env = environment(
         DATABASE_URL=f"postgres://podstudio@127.0.0.1:{postgres_cluster.port}/{database}",
-        PODSTUDIO_AUTH="required", PODSTUDIO_SECRET_KEY=secrets.token_urlsafe(50), KUBECONFIG=str(kubeconfig_path),
+        PODSTUDIO_AUTH="required", PODSTUDIO_SECRET_KEY=secrets.token_urlsafe(50), KUBECONFIG=str(real_target.kubeconfig),
         PODSTUDIO_MAX_STREAMS_PER_USER=str(PER_PERSON_STREAMS), PODSTUDIO_SSE_HEARTBEAT="0.5",
         PODSTUDIO_LOGIN_FAILURE_LIMIT=str(FAILURES_BEFORE_LOCKOUT), PODSTUDIO_LOG_FORMAT="plain",
         DJANGO_SUPERUSER_PASSWORD="several-42",
@@ -111,7 +113,7 @@ def team(postgres_cluster: PostgresCluster, tmp_path: Path, kubeconfig_path: Pat
             processes.append(process)
             ports.append(port)
             _wait_for(port, process, log)
-        yield Team((ports[0], ports[1]), token, database, postgres_cluster)
+        yield Team((ports[0], ports[1]), token, database, postgres_cluster, real_target)
     finally:
         for process in processes:
             process.terminate()
@@ -127,7 +129,7 @@ def read_until(response: http.client.HTTPResponse, needle: bytes, seconds: float
     return seen
 
 
-def test_two_processes_on_one_database_agree(team: Team, apiserver) -> None:
+def test_two_processes_on_one_database_agree(team: Team, control_plane) -> None:
     # API tokens: created by manage.py, valid on both processes (they are rows, not process memory).
     status, _, created = team.call(0, "POST", "/api/v1/compositions", {
         "workload": {"name": "web", "labels": {"app": "web"}}, "app": {"name": "app", "image": "nginx:1.27"}})
@@ -147,7 +149,7 @@ def test_two_processes_on_one_database_agree(team: Team, apiserver) -> None:
 
     # Deploy records and the audit trail: a deploy through one, listed and exported by the other.
     status, _, deployed = team.call(0, "POST", f"/api/v1/compositions/{pk}/deploy",
-                                    {"context": "stand-in", "namespace": "default"})
+                                    {"context": team.target.context, "namespace": team.target.namespace})
     assert status == 201, deployed
     status, _, listed = team.call(1, "GET", "/api/v1/deployments")
     assert status == 200 and [(d["id"], d["user"]) for d in listed["deployments"]] == [(deployed["id"], "root")]
@@ -157,7 +159,7 @@ def test_two_processes_on_one_database_agree(team: Team, apiserver) -> None:
 
     # Streams: no database connection held while they wait; the per-person limit is per process.
     stream_path = f"/api/v1/deployments/{deployed['id']}/logs/stream?container=renamed"
-    apiserver.add_log("default", "web", "renamed", "hello")
+    control_plane.set_pod_logs(team.target.namespace, "web", {"renamed": ["hello"]})
     streams = [team.open_stream(0, stream_path) for _ in range(PER_PERSON_STREAMS)]
     try:
         for _connection, response in streams:

@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from composer.domain.examples import EXAMPLES_BY_ID
 from composer.models import DeployRecord, SavedComposition
+from tests.support.faultproxy import wait_for
 from tests.support.users import grant
 
 pytestmark = pytest.mark.usefixtures("team")
@@ -56,31 +57,38 @@ def test_api_tokens_authenticate_scripts_and_bad_ones_are_refused(client, alice)
     assert client.get("/api/v1/compositions", **auth).status_code == 401
 
 
-def test_context_permissions_gate_view_dry_run_deploy_and_undeploy(client, alice, standin_target):
+def test_context_permissions_gate_view_dry_run_deploy_and_undeploy(client, alice, control_plane, real_target):
     client.login(username="alice", password="wonderland-42")
     saved = SavedComposition.create(EXAMPLES_BY_ID["log-tailer"].build(), owner=alice)
-    body = {"context": "stand-in", "namespace": "default"}
+    context, namespace = real_target.context, real_target.namespace
+    body = {"context": context, "namespace": namespace}
     url = f"/api/v1/compositions/{saved.pk}/deploy"
 
     assert client.get("/api/v1/contexts").json()["contexts"] == []
     refused = client.post(url, {**body, "dry_run": True}, content_type="application/json")
     assert refused.status_code == 403
-    assert "alice may not dry-run in namespace 'default' of context 'stand-in'" in refused.json()["error"]
+    assert f"alice may not dry-run in namespace '{namespace}' of context '{context}'" in refused.json()["error"]
 
-    grant(alice, can_view=True, can_dry_run=True)
-    assert [c["name"] for c in client.get("/api/v1/contexts").json()["contexts"]] == ["stand-in"]
+    grant(alice, context, can_view=True, can_dry_run=True)
+    # The kubeconfig has a second context (local-limited): a rule for one context shows only that one.
+    assert [c["name"] for c in client.get("/api/v1/contexts").json()["contexts"]] == [context]
     assert client.post(url, {**body, "dry_run": True}, content_type="application/json").status_code == 201
+    assert real_target.live("Pod", "timecheck") is None
     assert client.post(url, body, content_type="application/json").status_code == 403
     panel = client.post(f"/c/{saved.pk}/deploy", {**body, "action": "deploy"}, HTTP_HX_REQUEST="true")
     assert panel.status_code == 403 and "may not deploy" in panel.content.decode()
+    assert real_target.live("Pod", "timecheck") is None
 
-    grant(alice, can_deploy=True)
+    grant(alice, context, can_deploy=True)
     deployed = client.post(url, body, content_type="application/json")
     assert deployed.status_code == 201 and deployed.json()["user"] == "alice"
+    pod = real_target.live("Pod", "timecheck")
+    assert pod is not None
     assert client.delete(f"/api/v1/deployments/{deployed.json()['id']}").status_code == 403
-    grant(alice, can_undeploy=True)
+    assert real_target.live("Pod", "timecheck")["metadata"].get("deletionTimestamp") is None
+    grant(alice, context, can_undeploy=True)
     assert client.delete(f"/api/v1/deployments/{deployed.json()['id']}").status_code == 201
-    assert standin_target.server.get("pods", "default", "timecheck") is None
+    wait_for(lambda: real_target.live("Pod", "timecheck") is None, timeout=15)
 
 
 def test_records_of_contexts_one_may_not_view_are_hidden(client, alice, db):
@@ -96,18 +104,19 @@ def test_records_of_contexts_one_may_not_view_are_hidden(client, alice, db):
     assert client.get(record.get_absolute_url()).status_code == 200
 
 
-def test_audit_export_lists_every_attempt_with_who(client, alice, standin_target):
-    grant(alice, can_deploy=True)
+def test_audit_export_lists_every_attempt_with_who(client, alice, real_target):
+    grant(alice, real_target.context, can_deploy=True)
     client.login(username="alice", password="wonderland-42")
     saved = SavedComposition.create(EXAMPLES_BY_ID["log-tailer"].build(), owner=alice)
-    client.post(f"/c/{saved.pk}/deploy", {"context": "stand-in", "namespace": "default", "action": "deploy"},
-                HTTP_HX_REQUEST="true")
+    client.post(f"/c/{saved.pk}/deploy", {"context": real_target.context, "namespace": real_target.namespace,
+                                          "action": "deploy"}, HTTP_HX_REQUEST="true")
     response = client.get("/deployments/export.csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert response["Content-Disposition"].startswith("attachment")
     assert [(r["action"], r["user"], r["context"], r["outcome"]) for r in rows] == [
-        ("deploy", "alice", "stand-in", "succeeded")
+        ("deploy", "alice", real_target.context, "succeeded")
     ]
+    assert real_target.live("Pod", "timecheck") is not None
 
 
 def test_pages_send_security_headers(client, alice):
