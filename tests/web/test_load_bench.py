@@ -11,7 +11,8 @@ def test_a_short_run_gives_figures_without_errors() -> None:
         figures = load.measure(server, users=2, warmup=0.5, seconds=1)
 
     assert figures.errors == []
-    assert figures.requests_per_second > 0 and figures.latencies["create"]
+    # On a busy machine one second may hold only part of a user's loop: some request, not each kind.
+    assert figures.requests_per_second > 0 and any(figures.latencies.values())
     assert figures.rss_peak_mb > 10 and figures.cores["server"] > 0
     assert figures.backends_peak is None  # SQLite: no PostgreSQL backends to count
 

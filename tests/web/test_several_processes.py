@@ -95,7 +95,8 @@ def team(postgres_cluster: PostgresCluster, tmp_path: Path, real_target: RealTar
         db.execute(f"CREATE DATABASE {database}")
     env = environment(
         DATABASE_URL=f"postgres://podstudio@127.0.0.1:{postgres_cluster.port}/{database}",
-        PODSTUDIO_AUTH="required", PODSTUDIO_SECRET_KEY=secrets.token_urlsafe(50), KUBECONFIG=str(real_target.kubeconfig),
+        PODSTUDIO_AUTH="required", PODSTUDIO_SECRET_KEY=secrets.token_urlsafe(50),
+        KUBECONFIG=str(real_target.kubeconfig),
         PODSTUDIO_MAX_STREAMS_PER_USER=str(PER_PERSON_STREAMS), PODSTUDIO_SSE_HEARTBEAT="0.5",
         PODSTUDIO_LOGIN_FAILURE_LIMIT=str(FAILURES_BEFORE_LOCKOUT), PODSTUDIO_LOG_FORMAT="plain",
         DJANGO_SUPERUSER_PASSWORD="several-42",
