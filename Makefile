@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint bench chromium migrate clean cluster-up cluster-down cluster-status cluster-binaries
+.PHONY: run test test-postgres lint bench chromium postgresql migrate clean cluster-up cluster-down cluster-status cluster-binaries
 
 $(VENV)/.runtime-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,17 @@ chromium:
 		fi; \
 	fi
 
+# The PostgreSQL run of the tests starts its own throwaway server (tests/support/postgres.py) from
+# Debian's server programs (initdb, pg_ctl); the machine's own PostgreSQL service is not used.
+postgresql:
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+		else \
+			echo "PostgreSQL is missing: install it with 'sudo apt-get install -y postgresql'" >&2; exit 1; \
+		fi; \
+	fi
+
 migrate: $(VENV)/.runtime-installed
 	$(PY) manage.py migrate --noinput
 
@@ -54,11 +65,20 @@ lint: $(VENV)/.dev-installed
 
 # The deploy, cluster and runtime tests run against a real control plane: its binaries are built
 # first (once per machine, ~19 min on 2 cores with kubectl, then cached), and PODSTUDIO_REAL_CLUSTER=1 makes a
-# test that needs it fail rather than skip.
-test: $(VENV)/.dev-installed chromium lint cluster-binaries
-	PODSTUDIO_REAL_CLUSTER=1 $(VENV)/bin/pytest
+# test that needs it fail rather than skip. Then the tests that touch the database run again on
+# PostgreSQL (docs/testing.md, "Two databases"), the cluster-backed ones (deploy records, streams)
+# against the same real control plane; PODSTUDIO_REAL_POSTGRES=1 makes a missing PostgreSQL a
+# failure, not a skip, in both runs (the SQLite run has multi-process tests on it too).
+test: $(VENV)/.dev-installed chromium postgresql lint cluster-binaries
+	PODSTUDIO_REAL_CLUSTER=1 PODSTUDIO_REAL_POSTGRES=1 $(VENV)/bin/pytest
+	$(MAKE) --no-print-directory test-postgres
 
-bench: $(VENV)/.dev-installed chromium
+# The database-touching tests on a throwaway PostgreSQL (no browser: tests/e2e run on SQLite only).
+test-postgres: $(VENV)/.dev-installed postgresql cluster-binaries
+	PODSTUDIO_TEST_DATABASE=postgres PODSTUDIO_REAL_POSTGRES=1 PODSTUDIO_REAL_CLUSTER=1 \
+		$(VENV)/bin/pytest tests/unit tests/web tests/hardening
+
+bench: $(VENV)/.dev-installed chromium postgresql
 	$(PY) -m bench
 
 # A real Kubernetes control plane on loopback (kube-apiserver, controller-manager, scheduler,

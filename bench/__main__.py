@@ -1,6 +1,7 @@
 """`make bench`: measures the hot paths and rewrites docs/performance.md with the figures.
 
-Run as `python -m bench` (what `make bench` does). Uses a throw-away SQLite database.
+Run as `python -m bench` (what `make bench` does). Uses a throw-away SQLite database; the load section
+(bench/load.py) serves the app with uvicorn on databases of its own, SQLite and a throwaway PostgreSQL.
 """
 
 from __future__ import annotations
@@ -137,11 +138,12 @@ def main() -> None:
     preview_rows = bench_preview()
     edit_rows, page = bench_edit()
     asset_rows = asset_bytes(page)
-    from bench import controlplane, runtime_real, schema_validators
+    from bench import controlplane, load, runtime_real, schema_validators
 
     schema_section = schema_validators.run()
     control_plane_section = controlplane.run()
     runtime_real_section = runtime_real.run()
+    load_section = load.run()
     text = f"""# Performance
 
 Measured by `make bench` (`python -m bench`) on {started}: {os.cpu_count()} cores,
@@ -178,7 +180,7 @@ no framework.
 |---|---|
 {chr(10).join(asset_rows)}
 """
-    text += "\n" + control_plane_section + "\n" + runtime_real_section + "\n" + schema_section
+    text += "\n" + "\n".join((control_plane_section, runtime_real_section, schema_section, load_section))
     RESULTS.write_text(text)
     print(text)
 

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import models, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from composer.domain.model import Composition
 
@@ -29,6 +30,18 @@ def deleted_owner():
         user.set_unusable_password()
         user.save(update_fields=["password"])
     return user
+
+
+class StaleRevision(Exception):
+    """An edit made on a revision that is no longer the newest: someone (another tab, another person)
+    saved since. Nothing was stored; the message says what to do."""
+
+    def __init__(self, name: str, edited: int, current: int) -> None:
+        self.name, self.edited, self.current = name, edited, current
+        self.message = (f"'{name}' was changed elsewhere while you edited it: your edit was made on revision {edited}, "
+                        f"the newest is revision {current}. Nothing was saved: reload to see the newest revision, "
+                        "then make your edit again.")
+        super().__init__(self.message)
 
 
 class SavedComposition(models.Model):
@@ -61,21 +74,35 @@ class SavedComposition(models.Model):
             saved.revisions.create(number=1, data=saved.data, message=message)
         return saved
 
-    def record(self, composition: Composition, message: str) -> Revision:
-        """Stores a new state of the composition as the next revision."""
+    def record(self, composition: Composition, message: str, based_on: int | None = None) -> Revision:
+        """Stores a new state of the composition as the next revision, if the stored one is still the
+        revision the edit was made on: ``based_on`` when the client says which one it showed, and in
+        any case the one loaded here to compute the edit. Otherwise StaleRevision, and nothing changes:
+        an edit made on an old revision would silently undo what was saved since."""
+        loaded = self.revision
+        if based_on is not None and based_on != loaded:
+            raise StaleRevision(self.name, based_on, loaded)
+        data, name, now = composition.to_dict(), composition.workload.name, timezone.now()
         with transaction.atomic():
-            self.data = composition.to_dict()
-            self.name = composition.workload.name
-            self.revision += 1
-            self.save()
+            # A conditional UPDATE, not read-then-save: of two edits made on the same revision, in two
+            # server processes at once, exactly one matches (the other waits for the row, then finds
+            # the revision moved on), so neither is lost and no revision number is taken twice.
+            saved = SavedComposition.objects.filter(pk=self.pk, revision=loaded).update(
+                data=data, name=name, revision=loaded + 1, updated=now)
+            if not saved:
+                current = SavedComposition.objects.filter(pk=self.pk).values_list("revision", flat=True).first()
+                if current is None:
+                    raise SavedComposition.DoesNotExist(f"composition {self.pk} was deleted")
+                raise StaleRevision(self.name, loaded, current)
+            self.data, self.name, self.revision, self.updated = data, name, loaded + 1, now
             revision = self.revisions.create(number=self.revision, data=self.data, message=message)
             if self.revision % PRUNE_EVERY == 0:
                 self.revisions.filter(number__lte=self.revision - REVISIONS_KEPT).delete()
         return revision
 
-    def restore(self, number: int) -> Revision:
+    def restore(self, number: int, based_on: int | None = None) -> Revision:
         revision = self.revisions.get(number=number)
-        return self.record(Composition.from_dict(revision.data), f"restored revision {number}")
+        return self.record(Composition.from_dict(revision.data), f"restored revision {number}", based_on)
 
     def duplicate(self, owner=None) -> SavedComposition:
         copy = self.composition()

@@ -105,8 +105,20 @@ SQLITE_OPTIONS = {
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     "transaction_mode": "IMMEDIATE",
 }
+
+
+def database_from_url(url: str) -> dict:
+    """Team mode's database (DATABASE_URL; the tests' PostgreSQL run uses it too). Connections are
+    not kept between requests by default: under ASGI (uvicorn) every request runs in a thread of its
+    own, so a kept connection is never reused, only left open until its thread is collected (Django's
+    docs: "When using ASGI, persistent connections should be disabled"). PODSTUDIO_DB_CONN_MAX_AGE
+    keeps them for that many seconds under a WSGI server; health checks then test a kept one first."""
+    return dj_database_url.parse(url, conn_max_age=int(os.environ.get("PODSTUDIO_DB_CONN_MAX_AGE", "0")),
+                                 conn_health_checks=True)
+
+
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
 else:
     DATABASES = {
         "default": {

@@ -1,5 +1,6 @@
 import os
 
+import pytest
 from django.test import RequestFactory
 from django.test.client import ClientMixin
 from hypothesis import settings
@@ -11,6 +12,7 @@ pytest_plugins = [
     "tests.support.browser",
     "tests.support.streams",
     "tests.support.users",
+    "tests.support.postgres_fixtures",
 ]
 
 # CI replays the same examples every run: a red CI then means a change broke something, not that
@@ -34,3 +36,13 @@ def _login_with_a_request(self, **credentials):
 
 
 ClientMixin.login = _login_with_a_request
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
+    """PODSTUDIO_TEST_DATABASE=postgres: the test database lives in the throwaway PostgreSQL cluster
+    (tests/support/postgres_fixtures.py); otherwise it is SQLite, as the settings say."""
+    from tests.support import postgres_fixtures  # a plugin (above): imported here, after pytest rewrote it
+
+    if postgres_fixtures.chosen_database() == "postgres":
+        postgres_fixtures.point_django_at(request.getfixturevalue("postgres_cluster"))

@@ -13,6 +13,7 @@ from composer.domain.patterns import CATALOG
 from composer.domain.render import render
 from composer.domain.schema import resolve_version
 from composer.domain.yamlio import dump_documents
+from composer.http.preconditions import edited_revision, revision_etag
 from composer.models import SavedComposition
 from composer.services import access, imports
 from composer.services.previews import kubernetes_version, preview_of
@@ -23,7 +24,9 @@ def _summary(saved: SavedComposition) -> dict[str, Any]:
 
 
 def _detail(saved: SavedComposition, status: int = 200, **extra: Any) -> JsonResponse:
-    return JsonResponse({**_summary(saved), "composition": saved.data, **extra}, status=status)
+    response = JsonResponse({**_summary(saved), "composition": saved.data, **extra}, status=status)
+    response["ETag"] = revision_etag(saved.revision)  # for If-Match on the next edit
+    return response
 
 
 def _saved(request: HttpRequest, pk: int) -> SavedComposition:
@@ -84,7 +87,7 @@ def composition(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "PUT":
         replacement = Composition.from_dict(json_object(request))
         _check_patterns(replacement)
-        saved.record(replacement, "replaced through the API")
+        saved.record(replacement, "replaced through the API", edited_revision(request))
     return _detail(saved)
 
 
@@ -125,7 +128,7 @@ def helpers(request: HttpRequest, pk: int) -> JsonResponse:
     helper = edits.add_helper(current, body["pattern"], body.get("params"), position)
     if body.get("native_sidecar"):
         edits.set_native_sidecar(current, helper.id, True)
-    saved.record(current, f"added {helper.pattern}")
+    saved.record(current, f"added {helper.pattern}", edited_revision(request))
     return _detail(saved, status=201, helper={"id": helper.id, "pattern": helper.pattern})
 
 
@@ -136,7 +139,7 @@ def helper(request: HttpRequest, pk: int, helper_id: str) -> HttpResponse:
     edits.find_helper(current, helper_id)
     if request.method == "DELETE":
         _index, removed = edits.remove_helper(current, helper_id)
-        saved.record(current, f"removed {removed.pattern}")
+        saved.record(current, f"removed {removed.pattern}", edited_revision(request))
         return _detail(saved)
     body = json_object(request)
     unknown = set(body) - {"params", "native_sidecar", "position"}
@@ -154,7 +157,7 @@ def helper(request: HttpRequest, pk: int, helper_id: str) -> HttpResponse:
         if not isinstance(body["position"], int) or isinstance(body["position"], bool):
             raise ApiError(400, "position must be a whole number")
         edits.move_helper(current, helper_id, body["position"])
-    saved.record(current, f"edited helper {helper_id}")
+    saved.record(current, f"edited helper {helper_id}", edited_revision(request))
     return _detail(saved)
 
 
@@ -166,7 +169,7 @@ def helper_order(request: HttpRequest, pk: int) -> JsonResponse:
         raise ApiError(400, "order must be a list of helper ids", {"order": "a list of helper ids"})
     current = saved.composition()
     edits.reorder_helpers(current, order)
-    saved.record(current, "reordered helpers")
+    saved.record(current, "reordered helpers", edited_revision(request))
     return _detail(saved)
 
 

@@ -2,8 +2,9 @@
 
 The same refusal is the same status wherever it happens: input that cannot be used (a field, a
 deploy that cannot be sent as asked) is 400 on the page (htmx swaps its messages) and in the API,
-a right the user lacks is 403, an object they may not see is 404, and a cluster failure has the
-status of its kind (CLUSTER_STATUS).
+a right the user lacks is 403, an object they may not see is 404, an edit made on a revision that is
+no longer the newest is 409 (someone saved since: reload), and a cluster failure has the status of
+its kind (CLUSTER_STATUS).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from django.views.defaults import page_not_found
 from composer import cluster
 from composer.domain import edits
 from composer.domain.model import CompositionError
+from composer.http.preconditions import BadPrecondition
+from composer.models import SavedComposition, StaleRevision
 from composer.services import access, deploys
 from composer.services.imports import ImportRefused
 from composer.services.runtime import NotWatchable
@@ -33,11 +36,13 @@ def status_for(error: Exception) -> int | None:
     """The status of an error a user can cause (None: not one of ours, a real server error)."""
     if isinstance(error, access.Refused):
         return 403
-    if isinstance(error, access.NotVisible):
+    if isinstance(error, access.NotVisible | SavedComposition.DoesNotExist):
         return 404
+    if isinstance(error, StaleRevision):
+        return 409
     if isinstance(error, NotWatchable):
         return error.status
-    if isinstance(error, deploys.DeployRefused | CompositionError | edits.EditError | ImportRefused):
+    if isinstance(error, deploys.DeployRefused | CompositionError | edits.EditError | ImportRefused | BadPrecondition):
         return 400
     if isinstance(error, cluster.ClusterError):
         return cluster_status(error.kind)

@@ -12,6 +12,12 @@ server process serves at most ``PODSTUDIO_MAX_STREAMS`` at once, and in team mod
 at most ``PODSTUDIO_MAX_STREAMS_PER_USER`` (so one viewer cannot take them all); beyond that a
 stream is refused with words saying which limit was hit (a page stream tells the browser not to
 reconnect; the API answers 429).
+
+Streams hold no database connection while they wait: the view's is closed before the first event,
+and whatever producing an event opened is closed before waiting for the next
+(``release_database``). A stream lasts minutes to hours; PostgreSQL serves a bounded number of
+connections (``max_connections``), and an idle one may be cut by the server or a proxy meanwhile,
+so a stream that kept one would exhaust the database or fail on its next query.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
 from django.conf import settings
+from django.db import connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from composer.cluster.logfollow import LogBatch, LogFollower
@@ -116,6 +123,15 @@ def sse_event(event: str, data: str, *, event_id: str = "") -> bytes:
     return f"{head}event: {event}\ndata: {body}\n\n".encode()
 
 
+def release_database() -> None:
+    """Close this thread's database connections; the next query opens one again. A connection inside
+    a transaction (a test's, or ATOMIC_REQUESTS) is left alone: closing it would roll the transaction
+    back under its owner."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
 class EventStream:
     """The iterable behind a StreamingHttpResponse: ``close()`` stops the producer exactly once,
     whether or not iteration ever started (Django registers it as a resource closer)."""
@@ -127,7 +143,12 @@ class EventStream:
         self._lock = threading.Lock()
 
     def __iter__(self) -> Iterator[bytes]:
-        return self._events
+        # Under WSGI this runs in the view's thread, so the first release closes the view's connection;
+        # under ASGI in a stream thread (middleware/streaming.py closes the view's).
+        release_database()
+        for event in self._events:
+            release_database()
+            yield event
 
     def on_close(self, callback: Callable[[], None]) -> None:
         self._on_close.append(callback)

@@ -77,6 +77,15 @@
     );
   });
 
+  // Every edit says which revision the page shows, so that an edit made on an old one (another tab or
+  // person saved since) is refused with a 409 and a Reload button instead of undoing theirs.
+  document.addEventListener("htmx:configRequest", (event) => {
+    const revision = document.getElementById("saved-state")?.dataset.revision;
+    if (revision && event.detail.verb === "post") {
+      event.detail.headers["If-Match"] = `"${revision}"`;
+    }
+  });
+
   // htmx and Sortable are both deferred: wire the page once it is parsed, then every swapped-in fragment.
   document.addEventListener("DOMContentLoaded", () => {
     setUp(document.body);

@@ -228,7 +228,8 @@ def test_the_rbac_grants_exactly_what_composer_cluster_uses(proxied_target):
         if name == "config-merger":
             applied[-1] = recreated
         refs = [cluster.ObjectRef(r.api_version, r.kind, r.namespace, r.name, r.uid) for r in reversed(applied)]
-        assert all(r.ok for r in cluster.delete_objects(context, refs))
+        deleted = cluster.delete_objects(context, refs)
+        assert all(r.ok for r in deleted), [(r.kind, r.name, r.outcome, r.message) for r in deleted]
 
     role_rules, cluster_rules = rbac_rules()
     role, cluster_wide = grants(role_rules), grants(cluster_rules)

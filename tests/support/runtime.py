@@ -8,10 +8,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
+
+from django.db import connections
 
 from composer.domain.yamlio import dump_documents
 from composer.models import DeployRecord
@@ -105,7 +109,15 @@ class SseReader:
         return found
 
     def close(self) -> None:
-        self.response.close()
+        """Closes the response as a server does when the client has gone, except for the database: the
+        close fires request_finished, whose handler closes a connection inside a transaction; here that
+        connection holds the test's transaction, so it is kept open (the test client's own closing
+        wrapper does the same; on SQLite's in-memory database closing does nothing, on PostgreSQL the
+        test's next query would fail)."""
+        with contextlib.ExitStack() as kept:
+            for connection in connections.all(initialized_only=True):
+                kept.enter_context(mock.patch.object(connection, "close_if_unusable_or_obsolete"))
+            self.response.close()
 
 
 def _parse(block: str) -> SseEvent | None:

@@ -252,3 +252,22 @@ def test_log_stream_limits_and_previous(client, web, settings):
     assert response.status_code == 429
     assert response["Retry-After"] == "10"
     assert "its limit" in response.json()["error"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_log_stream_holds_no_database_connection_while_it_waits(client, web, cluster: Cluster):
+    """A stream waits for hours: it gives its database connection back before the first event (here the
+    test client runs the view and the stream in one thread, as a WSGI server does; under ASGI the
+    middleware does it, see tests/web/test_several_processes.py)."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        pytest.skip("Django never closes SQLite's in-memory test database; the PostgreSQL run checks this")
+    cluster.set_logs("web", {"app": ["one"]})
+    reader = SseReader(get(client, web, "logs/stream", container="app"))
+    try:
+        assert connection.connection is not None  # the view read the deploy record
+        assert reader.next("lines").data == "one"
+        assert connection.connection is None
+    finally:
+        reader.close()

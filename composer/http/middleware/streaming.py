@@ -5,6 +5,10 @@ reading the whole iterator into a list, which never finishes for an endless stre
 ASGI this middleware drives such an iterator from a thread pool of its own, one chunk at a
 time, and closes it when the client goes away (a disconnect cancels Django's response task
 before it can close the response itself). Under WSGI nothing changes.
+
+Each ASGI request runs in a thread of its own with its own database connection, kept until the
+response ends: for a stream, hours. That connection is closed here, before the stream starts
+(composer/http/sse.py: streams hold no connection while they wait).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.http import FileResponse, HttpRequest, HttpResponseBase
+
+from composer.http.sse import release_database
 
 _DONE = object()
 _pool: ThreadPoolExecutor | None = None
@@ -51,4 +57,5 @@ class AsyncStreamingMiddleware:
             and not isinstance(response, FileResponse)  # static files: WhiteNoise's own business
         ):
             response.streaming_content = _chunks(response, iter(response.streaming_content))
+            release_database()
         return response

@@ -3,12 +3,19 @@
 Structural edits (add, remove, reorder, native sidecar, undo) return the whole
 workspace; field edits return the preview and the messages beside the fields, so
 the form a user is typing in is never replaced under their fingers.
+
+An edit made on a revision that is no longer the newest (another tab, another person saved since;
+composer.js sends the revision the page shows as If-Match) changes nothing: the answer is a 409
+that puts a message with a Reload button above the composer (``refuses_stale_edits``).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -18,7 +25,8 @@ from composer.domain.patterns import get_pattern
 from composer.domain.patterns.base import ParamKind, Pattern
 from composer.domain.render import build
 from composer.domain.yamlio import YamlError, load_documents
-from composer.models import SavedComposition
+from composer.http.preconditions import BadPrecondition, edited_revision
+from composer.models import SavedComposition, StaleRevision
 from composer.web.compositions import fields as form_fields
 from composer.web.compositions.workspace import helper_cards, render_after_field_edit, render_workspace
 from composer.web.objects import composition_or_404
@@ -29,6 +37,38 @@ POD_FIELDS = [
     "kind", "name", "namespace", "labels", "replicas", "termination_grace_period_seconds", "service_type",
     "service_ports",
 ]
+
+
+def refuses_stale_edits(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A stale edit's 409 (or a malformed If-Match's 400): the message and a Reload button in the page's
+    conflict region, whatever the edit's own target was, and the saved state saying nothing was saved."""
+
+    @functools.wraps(view)
+    def wrapper(request: HtmxHttpRequest, pk: int, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, pk, *args, **kwargs)
+        except StaleRevision as error:
+            return _refused_edit(request, pk, error.message, error.edited, status=409)
+        except BadPrecondition as error:
+            return _refused_edit(request, pk, error.message, None, status=400)
+
+    return wrapper
+
+
+def _refused_edit(request: HtmxHttpRequest, pk: int, message: str, shown_revision: int | None,
+                  status: int) -> HttpResponse:
+    saved = composition_or_404(request, pk)
+    context = {"saved": saved, "message": message,
+               # the page keeps sending the revision it shows, so later edits are refused too until it reloads
+               "shown_revision": shown_revision if shown_revision is not None else saved.revision}
+    response = render(request, "composer/compositions/_edit_conflict.html", context, status=status)
+    response["HX-Retarget"] = "#edit-conflict"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def _record(request: HtmxHttpRequest, saved: SavedComposition, composition: Composition, message: str) -> None:
+    saved.record(composition, message, edited_revision(request))
 
 
 def _edit_failed(request: HtmxHttpRequest, saved: SavedComposition, error: edits.EditError) -> HttpResponse:
@@ -43,6 +83,7 @@ def _message(error: edits.EditError) -> str:
 
 
 @require_POST
+@refuses_stale_edits
 def add_helper(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     saved = composition_or_404(request, pk)
     composition = saved.composition()
@@ -53,12 +94,13 @@ def add_helper(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
     except edits.EditError as error:
         return _edit_failed(request, saved, error)
-    saved.record(composition, f"added {helper.pattern}")
+    _record(request, saved, composition, f"added {helper.pattern}")
     title = get_pattern(helper.pattern).title
     return render_workspace(request, saved, notice=f"Added {title}.", opened=helper.id)
 
 
 @require_POST
+@refuses_stale_edits
 def remove_helper(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
     saved = composition_or_404(request, pk)
     composition = saved.composition()
@@ -67,13 +109,14 @@ def remove_helper(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResp
         _index, removed = edits.remove_helper(composition, helper_id)
     except edits.EditError as error:
         return _edit_failed(request, saved, error)
-    saved.record(composition, f"removed {removed.pattern}")
+    _record(request, saved, composition, f"removed {removed.pattern}")
     return render_workspace(
         request, saved, notice=f"Removed {get_pattern(removed.pattern).title}.", undo_revision=before
     )
 
 
 @require_POST
+@refuses_stale_edits
 def move_helper(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
     """Moves a helper one step earlier or later in the run order (the keyboard alternative to dragging)."""
     saved = composition_or_404(request, pk)
@@ -84,7 +127,7 @@ def move_helper(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpRespon
         edits.reorder_helpers(composition, order)
     except edits.EditError as error:
         return _edit_failed(request, saved, error)
-    saved.record(composition, f"moved {helper.pattern}")
+    _record(request, saved, composition, f"moved {helper.pattern}")
     return render_workspace(request, saved, focus=f"move-{request.POST.get('direction')}-{helper_id}")
 
 
@@ -108,6 +151,7 @@ def _sequence_aware_order(composition: Composition, helper_id: str, direction: s
 
 
 @require_POST
+@refuses_stale_edits
 def reorder_helpers(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The init sequence after a drag: the listed helpers take the places the sequence had."""
     saved = composition_or_404(request, pk)
@@ -120,11 +164,12 @@ def reorder_helpers(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     for slot, helper_id in zip(slots, dragged, strict=True):
         current[slot] = helper_id
     edits.reorder_helpers(composition, current)
-    saved.record(composition, "reordered helpers")
+    _record(request, saved, composition, "reordered helpers")
     return render_workspace(request, saved)
 
 
 @require_POST
+@refuses_stale_edits
 def native_sidecar(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
     saved = composition_or_404(request, pk)
     composition = saved.composition()
@@ -133,7 +178,7 @@ def native_sidecar(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpRes
         edits.set_native_sidecar(composition, helper_id, native)
     except edits.EditError as error:
         return _edit_failed(request, saved, error)
-    saved.record(composition, f"{'made' if native else 'unmade'} {helper_id} a native sidecar")
+    _record(request, saved, composition, f"{'made' if native else 'unmade'} {helper_id} a native sidecar")
     return render_workspace(request, saved, focus=f"native-{helper_id}")
 
 
@@ -158,6 +203,7 @@ def _params_from_post(pattern: Pattern, post) -> tuple[dict, dict[str, str]]:
 
 
 @require_POST
+@refuses_stale_edits
 def helper_params(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
     saved = composition_or_404(request, pk)
     composition = saved.composition()
@@ -174,7 +220,7 @@ def helper_params(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResp
         except edits.EditError as error:
             errors = error.errors or {"": str(error)}
     if not errors:
-        saved.record(composition, f"edited {pattern.title}")
+        _record(request, saved, composition, f"edited {pattern.title}")
     response = render_after_field_edit(request, saved, f"helper-{helper_id}", fields, errors)
     if errors:
         response.status_code = 400
@@ -189,27 +235,30 @@ def _form_edit(request: HtmxHttpRequest, pk: int, apply_form, form_id: str, fiel
         response = render_after_field_edit(request, saved, form_id, fields, error.errors)
         response.status_code = 400
         return response
-    saved.record(composition, message)
+    _record(request, saved, composition, message)
     return render_after_field_edit(request, saved, form_id, fields, {})
 
 
 @require_POST
+@refuses_stale_edits
 def app_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _form_edit(request, pk, form_fields.apply_app_form, "app", APP_FIELDS, "edited the app container")
 
 
 @require_POST
+@refuses_stale_edits
 def pod_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _form_edit(request, pk, form_fields.apply_pod_form, "pod", POD_FIELDS, "edited the Pod settings")
 
 
 @require_POST
+@refuses_stale_edits
 def restore(request: HtmxHttpRequest, pk: int, number: int) -> HttpResponse:
     """Undo and history restore: the chosen revision becomes the newest one."""
     saved = composition_or_404(request, pk)
     if not saved.revisions.filter(number=number).exists():
         return _edit_failed(request, saved, edits.EditError(f"revision {number} is no longer kept"))
-    saved.restore(number)
+    saved.restore(number, edited_revision(request))
     if request.htmx:
         if request.POST.get("from") == "history":
             return HttpResponseClientRedirect(saved.get_absolute_url())
