@@ -208,19 +208,15 @@ def _parse_workload(data: Any, errors: dict[str, str]) -> Workload:
     namespace = data.get("namespace", "")
     if namespace:
         _dns_name(namespace, "workload.namespace", errors)
-    labels = _string_map(data.get("labels", defaults.labels), "workload.labels", errors)
-    errors.update(labels_problems(labels, "workload.labels"))
+    labels = _labels(data.get("labels", defaults.labels), "workload.labels", errors)
     replicas = data.get("replicas", 1)
     if replicas is not None:
         replicas = _int(replicas, "workload.replicas", errors, minimum=0, maximum=1000)
-    annotations = _string_map(data.get("annotations", {}), "workload.annotations", errors)
-    errors.update(annotation_keys_problems(annotations, "workload.annotations"))
+    annotations = _annotations(data.get("annotations", {}), "workload.annotations", errors)
     own_labels = data.get("own_labels")
     if own_labels is not None:
-        own_labels = _string_map(own_labels, "workload.own_labels", errors)
-        errors.update(labels_problems(own_labels, "workload.own_labels"))
-    own_annotations = _string_map(data.get("own_annotations", {}), "workload.own_annotations", errors)
-    errors.update(annotation_keys_problems(own_annotations, "workload.own_annotations"))
+        own_labels = _labels(own_labels, "workload.own_labels", errors)
+    own_annotations = _annotations(data.get("own_annotations", {}), "workload.own_annotations", errors)
     selector = data.get("selector")
     if selector is not None:
         selector = _label_selector(selector, "workload.selector", errors)
@@ -236,8 +232,7 @@ def _label_selector(data: Any, path: str, errors: dict[str, str]) -> dict[str, A
     _reject_unknown(data, {"matchLabels", "matchExpressions"}, f"{path}.", errors)
     selector = copy.deepcopy(data)
     if "matchLabels" in data:
-        selector["matchLabels"] = _string_map(data["matchLabels"], f"{path}.matchLabels", errors)
-        errors.update(labels_problems(selector["matchLabels"], f"{path}.matchLabels"))
+        selector["matchLabels"] = _labels(data["matchLabels"], f"{path}.matchLabels", errors)
     for index, expression in enumerate(_list_of_dicts(data.get("matchExpressions", []), f"{path}.matchExpressions",
                                                       errors)):
         where = f"{path}.matchExpressions[{index}]"
@@ -358,12 +353,9 @@ def _parse_service(data: Any, errors: dict[str, str]) -> ServiceExposure:
         errors["options.service.name"] = name_problem
     selector = data.get("selector")
     if selector is not None:
-        selector = _string_map(selector, "options.service.selector", errors)
-        errors.update(labels_problems(selector, "options.service.selector"))
-    labels = _string_map(data.get("labels", {}), "options.service.labels", errors)
-    errors.update(labels_problems(labels, "options.service.labels"))
-    annotations = _string_map(data.get("annotations", {}), "options.service.annotations", errors)
-    errors.update(annotation_keys_problems(annotations, "options.service.annotations"))
+        selector = _labels(selector, "options.service.selector", errors)
+    labels = _labels(data.get("labels", {}), "options.service.labels", errors)
+    annotations = _annotations(data.get("annotations", {}), "options.service.annotations", errors)
     extra = _dict(data.get("extra", {}), "options.service.extra", errors)
     return ServiceExposure(bool(enabled), service_type, ports, name, selector, labels, annotations, extra)
 
@@ -392,6 +384,18 @@ def _string_list(value: Any, path: str, errors: dict[str, str]) -> list[str]:
         errors[path] = "must be a list of strings"
         return []
     return list(value)
+
+
+def _labels(value: Any, path: str, errors: dict[str, str]) -> dict[str, str]:
+    labels = _string_map(value, path, errors)
+    errors.update(labels_problems(labels, path))
+    return labels
+
+
+def _annotations(value: Any, path: str, errors: dict[str, str]) -> dict[str, str]:
+    annotations = _string_map(value, path, errors)
+    errors.update(annotation_keys_problems(annotations, path))
+    return annotations
 
 
 def _string_map(value: Any, path: str, errors: dict[str, str]) -> dict[str, str]:
