@@ -30,7 +30,7 @@ def _cases() -> list:
 
 
 CASES = _cases()
-IMPORTED_CASES = [(path, index) for path, index in CASES if _documents(path)[index]["kind"] not in REFUSED_KINDS]
+IMPORTED_CASES = [case for case in CASES if _documents(case.values[0])[case.values[1]]["kind"] in IMPORTED_KINDS]
 
 
 def _name(document: dict) -> str:
