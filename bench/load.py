@@ -719,15 +719,6 @@ def run(user_counts=USER_COUNTS, warmup: float = WARMUP_SECONDS, seconds: float 
     return section(measure_all(user_counts, warmup, seconds))
 
 
-def replace_section(text: str, body: str) -> str:
-    """Replace the marked section in ``text``, or append it when there is none yet."""
-    start, end = f"<!-- {MARKER}:start -->", f"<!-- {MARKER}:end -->"
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end) + r"\n?", re.S)
-    if pattern.search(text):
-        return pattern.sub(lambda _: body, text)
-    return text.rstrip("\n") + "\n\n" + body
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", default=",".join(map(str, USER_COUNTS)), help="user counts, comma-separated")
@@ -736,7 +727,9 @@ def main() -> None:
     arguments = parser.parse_args()
     counts = tuple(int(count) for count in arguments.users.split(","))
     body = run(counts, arguments.warmup, arguments.seconds)
-    DOC.write_text(replace_section(DOC.read_text(), body))
+    from bench.__main__ import replace_marked_section
+
+    DOC.write_text(replace_marked_section(DOC.read_text(), MARKER, body))
     print(body)
 
 

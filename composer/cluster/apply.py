@@ -282,14 +282,20 @@ def _overlay_list(old: list[Any], new: list[Any], key: str, owned: dict[str, Any
 def _owned_item(owned: dict[str, Any], item: dict[str, Any]) -> dict[str, Any] | None:
     """The fieldsV1 entry of a list item (``k:{"name":"app"}``), if Pod Studio's apply set it."""
     for entry, inner in owned.items():
-        if entry.startswith("k:"):
-            try:
-                fields = json.loads(entry[2:])
-            except ValueError:
-                continue
-            if isinstance(fields, dict) and all(item.get(name) == value for name, value in fields.items()):
-                return inner if isinstance(inner, dict) else {}
+        if _is_keyed_by(item, entry):
+            return inner if isinstance(inner, dict) else {}
     return None
+
+
+def _is_keyed_by(item: Any, entry: str) -> bool:
+    """Whether a list item is the one a fieldsV1 key entry (``k:{"name":"app"}``) names."""
+    if not entry.startswith("k:") or not isinstance(item, dict):
+        return False
+    try:
+        fields = json.loads(entry[2:])
+    except ValueError:
+        return False
+    return isinstance(fields, dict) and all(item.get(name) == value for name, value in fields.items())
 
 
 @dataclass(frozen=True)
@@ -482,7 +488,7 @@ def _owned_values(obj: Any, fields: Any) -> Any:
         values: dict[str, Any] = {}
         for key, inner in fields.items():
             if key.startswith("k:"):
-                values[key] = _owned_values(_owned_list_item(obj, key), inner)
+                values[key] = _owned_values(next((i for i in obj if _is_keyed_by(i, key)), None), inner)
             elif key.startswith("v:"):
                 values[key] = key[2:] in {json.dumps(item, separators=(",", ":")) for item in obj}
             elif key.startswith("i:") and key[2:].isdigit():
@@ -490,18 +496,6 @@ def _owned_values(obj: Any, fields: Any) -> Any:
                 values[key] = _owned_values(obj[index] if index < len(obj) else None, inner)
         return values
     return obj
-
-
-def _owned_list_item(items: list[Any], key: str) -> Any:
-    try:
-        fields = json.loads(key[2:])
-    except ValueError:
-        return None
-    return next(
-        (item for item in items if isinstance(item, dict) and isinstance(fields, dict)
-         and all(item.get(name) == value for name, value in fields.items())),
-        None,
-    )
 
 
 def _delete_one(connection: Connection, target: _Target) -> ObjectResult:

@@ -4,6 +4,7 @@ two simulated users for a second, figures with no errors, and the docs section m
 from __future__ import annotations
 
 from bench import load
+from bench.__main__ import replace_marked_section
 
 
 def test_a_short_run_gives_figures_without_errors() -> None:
@@ -19,4 +20,4 @@ def test_a_short_run_gives_figures_without_errors() -> None:
     text = load.section(load.LoadRun([figures], "postgres (PostgreSQL) 15", 10.0, 0.2, warmup=0.5, seconds=1))
     assert text.startswith("<!-- load:start -->") and text.endswith("<!-- load:end -->\n")
     assert "| SQLite, 1 worker | 2 | " in text and "Errors:" not in text
-    assert load.replace_section(f"before\n{text}after\n", "new\n") == "before\nnew\nafter\n"
+    assert replace_marked_section(f"before\n{text}after\n", load.MARKER, "new\n") == "before\nnew\nafter\n"
