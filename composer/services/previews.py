@@ -32,10 +32,13 @@ def deployed_selectors(saved: SavedComposition, composition: Composition) -> dic
     deploy or undeploy to each target decides (a failed one changed nothing)."""
     if composition.workload.kind != "Deployment":
         return {}
+    # Every field edit previews: read the records newest first without their manifests, and only the
+    # manifest of each target's latest one (a composition deployed often has many records).
     latest: dict[tuple[str, str], DeployRecord] = {}
     records = saved.deploys.filter(action__in=[DeployRecord.Action.DEPLOY, DeployRecord.Action.UNDEPLOY])
-    for record in records.exclude(outcome=DeployRecord.Outcome.FAILED).order_by("created", "pk"):
-        latest[(record.context, record.namespace)] = record
+    newest_first = records.exclude(outcome=DeployRecord.Outcome.FAILED).order_by("-created", "-pk")
+    for record in newest_first.only("pk", "context", "namespace", "action", "results"):
+        latest.setdefault((record.context, record.namespace), record)
     name = composition.workload.name
     selectors = {}
     for (context, namespace), record in latest.items():
