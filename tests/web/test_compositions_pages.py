@@ -11,6 +11,13 @@ def test_home_lists_compositions_and_every_gallery_example(client, saved):
         assert f"Open example {example.title}" in html
 
 
+def test_no_template_comment_shows_on_a_page(client, saved):
+    # Django's {# #} ends at the line's end: a comment over two lines is page text.
+    for path in ("/", "/import", saved.get_absolute_url()):
+        html = client.get(path).content.decode()
+        assert "{#" not in html and "#}" not in html, path
+
+
 def test_new_composition_and_opening_an_example_create_drafts(client, db):
     response = client.post("/new")
     assert response.status_code == 302
