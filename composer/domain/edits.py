@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from composer.domain.kinds import KINDS, set_path
 from composer.domain.model import Composition, Helper
 from composer.domain.patterns import CATALOG, UnknownPattern, get_pattern
 from composer.domain.render import effective_role, place_helper
@@ -134,3 +135,42 @@ def set_native_sidecar(composition: Composition, helper_id: str, native: bool) -
     if native and (not pattern.can_be_native_sidecar or effective_role(pattern, params) == "init"):
         raise EditError(f"{pattern.title} runs to completion; only long-running helpers can be native sidecars")
     helper.native_sidecar = native
+
+
+def change_kind(composition: Composition, kind_name: str) -> None:
+    """Makes the composition another kind of workload, with what that kind needs and nothing the old one had:
+    its key fields' defaults, a restartPolicy its Pods may have, replicas only where it runs replicas."""
+    if kind_name not in KINDS:
+        raise EditError(f"unknown workload kind '{kind_name}'", {"kind": f"must be one of {', '.join(KINDS)}"})
+    workload, new = composition.workload, KINDS[kind_name]
+    if workload.kind == kind_name:
+        return
+    old = KINDS[workload.kind]
+    workload.kind = kind_name
+    # The old kind's spec fields mean nothing to the new one (a schedule on a Deployment is refused).
+    workload.extra = {}
+    for key_field in new.key_fields:
+        if key_field.default is not None:
+            set_path(workload.extra, key_field.path, key_field.default)
+    if kind_name == "StatefulSet":
+        _give_headless_service(composition)
+    if new.replicated and not old.replicated and workload.replicas is None:
+        workload.replicas = 1
+    elif not new.replicated:
+        workload.replicas = None
+    if not new.needs_selector:
+        workload.selector = None  # the server makes a Job's
+    policy = composition.options.extra.get("restartPolicy")
+    if new.runs_to_completion and policy not in ("Never", "OnFailure"):
+        composition.options.extra["restartPolicy"] = "Never"
+    elif not new.runs_to_completion and not new.is_pod and policy not in (None, "Always"):
+        del composition.options.extra["restartPolicy"]  # a controller's Pods always restart
+
+
+def _give_headless_service(composition: Composition) -> None:
+    """A StatefulSet's Pods get their DNS names (web-0.web) from a headless Service: its own, unless it has one."""
+    service = composition.options.service
+    if not service.enabled:
+        service.enabled = True
+        service.extra["clusterIP"] = "None"
+    composition.workload.extra["serviceName"] = service.name or composition.workload.name

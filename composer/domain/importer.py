@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from composer.domain.kinds import KINDS, WORKLOAD_KINDS, get_path, set_path
 from composer.domain.model import (
     SECRET_REFUSAL,
     SERVICE_TYPES,
@@ -27,6 +28,7 @@ from composer.domain.model import (
 )
 from composer.domain.patterns import CATALOG
 from composer.domain.patterns.custom import CUSTOM_ROLES
+from composer.domain.podspecs import pod_template_metadata
 from composer.domain.recognition import Found, candidates, known_image
 from composer.domain.render import HELPERS_ANNOTATION, PlacedHelper, place_helper, render
 from composer.domain.shapes import (
@@ -37,12 +39,10 @@ from composer.domain.shapes import (
     type_name,
 )
 
-WORKLOAD_KINDS = ("Pod", "Deployment")
 APP_FIELDS = {"name", "image", "command", "args", "env", "ports", "volumeMounts", "resources"}
 SERVER_METADATA = {"uid", "resourceVersion", "creationTimestamp", "managedFields", "generation", "selfLink"}
-# What a composition keeps of an object's metadata and of a Deployment's spec (the rest of it goes to `extra`).
+# What a composition keeps of an object's metadata (the rest is named in a warning).
 OBJECT_METADATA = {"name", "namespace", "labels", "annotations"}
-DEPLOYMENT_SPEC = {"replicas", "selector", "template"}
 MAX_OBJECTS = 200  # documents in one import: a Pod and its companions, with room to spare
 
 
@@ -80,7 +80,7 @@ def _import(documents: list[dict[str, Any]]) -> ImportResult:
     workloads = [o for o in objects if o.get("kind") in WORKLOAD_KINDS]
     if not workloads:
         kinds = ", ".join(sorted({str(o.get("kind")) for o in objects})) or "nothing"
-        raise ManifestImportError(f"no Pod or Deployment found (found: {kinds})")
+        raise ManifestImportError(f"no workload found (a {', '.join(WORKLOAD_KINDS)}; found: {kinds})")
     workload_manifest = workloads[0]
     for extra in workloads[1:]:
         warnings.append(f"{_describe(extra)} not imported: a composition holds one Pod or Deployment")
@@ -164,7 +164,8 @@ def _comparable(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The manifests without the helpers annotation, which says nothing about the Pod."""
     manifests = copy.deepcopy(manifests)
     workload = manifests[-1]
-    metadata = workload["metadata"] if workload["kind"] == "Pod" else workload["spec"]["template"]["metadata"]
+    found = pod_template_metadata(workload)
+    metadata = workload["metadata"] if found is None else found[1]
     annotations = metadata.get("annotations") or {}
     annotations.pop(HELPERS_ANNOTATION, None)
     if not annotations:
@@ -236,27 +237,37 @@ def _workload(manifest: dict[str, Any], warnings: list[str]) -> tuple[Workload, 
     if not isinstance(name, str) or not name:
         raise ManifestImportError(f"{manifest['kind']} without metadata.name")
     _warn_not_kept(metadata, OBJECT_METADATA, f"{where}: metadata", warnings)
-    workload = Workload(kind=manifest["kind"], name=name, namespace=metadata.get("namespace", "") or "")
-    if manifest["kind"] == "Pod":
+    kind = KINDS[manifest["kind"]]
+    workload = Workload(kind=kind.name, name=name, namespace=metadata.get("namespace", "") or "")
+    if kind.is_pod:
         pod_metadata, pod_spec = metadata, spec
     else:
-        if manifest.get("apiVersion") != "apps/v1":
-            warnings.append(f"{where}: apiVersion {manifest.get('apiVersion')!r} is rendered as apps/v1")
-        template = _mapping(spec.get("template") or {}, f"{where}: spec.template")
+        if manifest.get("apiVersion") != kind.api_version:
+            warnings.append(f"{where}: apiVersion {manifest.get('apiVersion')!r} is rendered as {kind.api_version}")
+        extra = copy.deepcopy(spec)
+        template_path = ".".join(kind.template_path)
+        holder: Any = extra
+        for depth, part in enumerate(kind.template_path[:-1]):
+            holder = _mapping(holder.get(part) or {}, f"{where}: spec.{'.'.join(kind.template_path[:depth + 1])}")
+        template = _mapping(get_path(extra, template_path) or {}, f"{where}: spec.{template_path}")
+        set_path(extra, template_path, None)  # the composition is the template (a jobTemplate left empty goes too)
         pod_metadata = _mapping(template.get("metadata") or {}, f"{where}: spec.template.metadata")
         # kubectl's generated manifests carry `creationTimestamp: null`, which means nothing.
         written = {k: v for k, v in pod_metadata.items() if not (k == "creationTimestamp" and v is None)}
         _warn_not_kept(written, {"labels", "annotations"}, f"{where}: spec.template.metadata", warnings)
         pod_spec = _mapping(template.get("spec") or {}, f"{where}: spec.template.spec")
-        workload.replicas = spec.get("replicas")
+        workload.replicas = extra.pop("replicas", None) if kind.replicated else None
+        if "replicas" in extra:
+            del extra["replicas"]
+            warnings.append(f"{where}: spec.replicas not kept: a {kind.name} has none")
         workload.own_labels = _strings(metadata.get("labels"), f"{where}: metadata.labels")
         workload.own_annotations = dict(_mapping(metadata.get("annotations") or {}, f"{where}: metadata.annotations"))
-        if "selector" in spec:
-            workload.selector = copy.deepcopy(_mapping(spec["selector"], f"{where}: spec.selector"))
+        if "selector" in extra:
+            workload.selector = copy.deepcopy(_mapping(extra.pop("selector"), f"{where}: spec.selector"))
             if "matchLabels" in workload.selector:
                 workload.selector["matchLabels"] = _strings(
                     workload.selector["matchLabels"], f"{where}: spec.selector.matchLabels")
-        workload.extra = {k: copy.deepcopy(v) for k, v in spec.items() if k not in DEPLOYMENT_SPEC}
+        workload.extra = extra
     workload.labels = _strings(pod_metadata.get("labels"), f"{where}: labels")
     _mapping(pod_metadata.get("annotations") or {}, f"{where}: annotations")
     return workload, pod_metadata, pod_spec
@@ -444,8 +455,8 @@ def _companions(
         elif kind == "Secret":
             warnings.append(f"{_describe(manifest)} not imported: {SECRET_REFUSAL}")
         else:
-            warnings.append(f"{_describe(manifest)} not imported: only Pods, Deployments, ConfigMaps and "
-                            "Services are understood")
+            warnings.append(f"{_describe(manifest)} not imported: only workloads (a {', '.join(WORKLOAD_KINDS)}), "
+                            "ConfigMaps and Services are understood")
     return extra, services
 
 

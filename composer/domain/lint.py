@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from composer.domain import selectors
+from composer.domain.kinds import KINDS
 from composer.domain.names import manifest_name_problems
 from composer.domain.problems import Problem, Severity
 from composer.domain.render import Placement, Rendering, service_name
@@ -97,8 +98,17 @@ def _port_clashes(rendering: Rendering, where: str) -> Iterator[Problem]:
                 names[name] = container.get("name", "")
 
 
+def _claim_templates(rendering: Rendering) -> list[str]:
+    """A StatefulSet's volumeClaimTemplates: each Pod gets a PVC of that name, mounted like a volume."""
+    if rendering.workload["kind"] != "StatefulSet":
+        return []
+    templates = rendering.workload["spec"].get("volumeClaimTemplates") or []
+    return [(t.get("metadata") or {}).get("name") for t in templates if isinstance(t, dict)]
+
+
 def _volumes(rendering: Rendering, where: str) -> Iterator[Problem]:
     declared = [v.get("name") for v in rendering.pod_spec.get("volumes") or []]
+    claims = _claim_templates(rendering)
     used: set[str] = set()
     for list_name, index, container in _all_containers(rendering):
         paths: dict[str, str] = {}
@@ -106,7 +116,7 @@ def _volumes(rendering: Rendering, where: str) -> Iterator[Problem]:
             name, path = mount.get("name"), mount.get("mountPath")
             used.add(name)
             location = f"{where}: spec.{list_name}[{index}].volumeMounts[{mount_index}]"
-            if name not in declared:
+            if name not in declared and name not in claims:
                 yield Problem(E, "missing-volume",
                               f"Container '{container.get('name')}' mounts volume '{name}', which the Pod does "
                               "not declare", location)
@@ -123,6 +133,22 @@ def _volumes(rendering: Rendering, where: str) -> Iterator[Problem]:
         if name in seen:
             yield Problem(E, "duplicate-volume", f"Two volumes are named '{name}'", f"{where}: spec.volumes[{index}]")
         seen.add(name)
+    yield from _volume_conflicts(rendering, where)
+
+
+def _volume_conflicts(rendering: Rendering, where: str) -> Iterator[Problem]:
+    """Two helpers (or a helper and the Pod) declaring one volume name differently: only the first is kept."""
+    first: dict[str, tuple[str, dict[str, Any]]] = {}
+    declared = [(f"helper {item.helper.id} ('{item.container_name}')", volume)
+                for item in rendering.helpers for volume in item.contribution.volumes]
+    declared += [("the Pod's volumes", volume) for volume in rendering.composition.options.volumes]
+    for owner, volume in declared:
+        name = volume.get("name")
+        if name in first and first[name][1] != volume:
+            yield Problem(E, "volume-conflict",
+                          f"Volume '{name}' of {owner} is declared differently by {first[name][0]}, whose "
+                          "definition wins: give one of them another volume name", f"{where}: spec.volumes")
+        first.setdefault(name, (owner, volume))
 
 
 def _init_rules(rendering: Rendering, where: str) -> Iterator[Problem]:
@@ -189,18 +215,76 @@ def _pod_labels(rendering: Rendering) -> dict[str, str]:
     return rendering.composition.workload.labels
 
 
+def _workload_selector(rendering: Rendering) -> dict[str, Any] | None:
+    """The controller's selector as rendered; None for a bare Pod or a Job whose selector the server makes."""
+    if KINDS[rendering.workload["kind"]].is_pod:
+        return None
+    return rendering.workload["spec"].get("selector")
+
+
 def _selector(rendering: Rendering, where: str) -> Iterator[Problem]:
-    if rendering.workload["kind"] != "Deployment":
+    selector = _workload_selector(rendering)
+    if selector is None:
         return
-    selector = rendering.workload["spec"]["selector"]
+    kind = rendering.workload["kind"]
     if selectors.is_empty(selector):
-        yield Problem(E, "selector-mismatch", "The selector is empty: the API server refuses a Deployment that "
+        yield Problem(E, "selector-mismatch", f"The selector is empty: the API server refuses a {kind} that "
                       "would select every Pod of its namespace", f"{where}: spec.selector")
     elif not selectors.matches(selector, _pod_labels(rendering)):
         yield Problem(E, "selector-mismatch",
                       f"The selector {selectors.describe(selector)} does not select the Pod labels "
                       f"{selectors.describe({'matchLabels': _pod_labels(rendering)})}: the API server refuses it",
                       f"{where}: spec.selector")
+
+
+def _runs_to_completion(rendering: Rendering, where: str) -> Iterator[Problem]:
+    kind = KINDS[rendering.workload["kind"]]
+    if not kind.runs_to_completion:
+        return
+    policy = rendering.pod_spec.get("restartPolicy")
+    if policy not in ("Never", "OnFailure"):
+        found = f"restartPolicy {policy}" if policy else "no restartPolicy (Always, by default)"
+        yield Problem(E, "job-restart-policy",
+                      f"A {kind.name}'s Pods must end: set restartPolicy to Never or OnFailure ({found}; the API "
+                      "server refuses it)", f"{where}: spec.restartPolicy")
+    for item in rendering.helpers:
+        if item.placement == Placement.CONTAINER:
+            yield Problem(W, "job-regular-sidecar",
+                          f"'{item.container_name}' runs beside the app, so the {kind.name}'s Pod keeps running "
+                          "after the app is done and never completes: run it as a native sidecar, which stops "
+                          "when the app does", f"{where}: helper {item.helper.id}")
+
+
+def _cron_schedule(rendering: Rendering, where: str) -> Iterator[Problem]:
+    if rendering.workload["kind"] != "CronJob":
+        return
+    schedule = rendering.workload["spec"].get("schedule")
+    macro = isinstance(schedule, str) and schedule.strip().startswith("@")
+    if not isinstance(schedule, str) or not (macro or len(schedule.split()) == 5):
+        yield Problem(E, "cron-schedule",
+                      f"A CronJob needs a schedule of five fields (minute hour day-of-month month day-of-week, "
+                      f"e.g. */5 * * * *) or a macro such as @hourly (found {schedule!r})", f"{where}: spec.schedule")
+
+
+def _headless_service(rendering: Rendering, where: str) -> Iterator[Problem]:
+    if rendering.workload["kind"] != "StatefulSet":
+        return
+    service_name = rendering.workload["spec"].get("serviceName")
+    if not service_name:
+        yield Problem(W, "statefulset-service",
+                      "The StatefulSet names no headless Service (serviceName), so its Pods get no stable DNS "
+                      "names such as web-0.web", f"{where}: spec.serviceName")
+        return
+    services = [m for m in rendering.manifests if m.get("kind") == "Service"
+                and m["metadata"].get("name") == service_name]
+    if not services:
+        yield Problem(I, "statefulset-service",
+                      f"The headless Service '{service_name}' (serviceName) is not part of this composition: it "
+                      "must exist in the namespace for the Pods' DNS names", f"{where}: spec.serviceName")
+    elif services[-1]["spec"].get("clusterIP") != "None":
+        yield Problem(W, "statefulset-service",
+                      f"Service '{service_name}' (the StatefulSet's serviceName) is not headless: set clusterIP: "
+                      "None so each Pod gets its own DNS name", f"Service/{service_name}: spec.clusterIP")
 
 
 def _service_selectors(rendering: Rendering, where: str) -> Iterator[Problem]:
@@ -217,15 +301,15 @@ def _service_selectors(rendering: Rendering, where: str) -> Iterator[Problem]:
 
 
 def _selector_changed(rendering: Rendering, where: str, deployed: dict[str, dict[str, Any]]) -> Iterator[Problem]:
-    if rendering.workload["kind"] != "Deployment":
-        return
-    selector = rendering.workload["spec"]["selector"]
+    selector = _workload_selector(rendering)
+    kind = rendering.workload["kind"]
     for target, was in sorted(deployed.items()):
         if was != selector:
+            now = "none" if selector is None else selectors.describe(selector)
             yield Problem(W, "selector-changed",
-                          f"The selector changed from {selectors.describe(was)} to {selectors.describe(selector)} "
-                          f"since the deploy to {target}; a Deployment's selector is immutable, so the API server "
-                          "refuses this change there: undeploy it, then deploy again", f"{where}: spec.selector")
+                          f"The selector changed from {selectors.describe(was)} to {now} since the deploy to "
+                          f"{target}; a {kind}'s selector is immutable, so the API server refuses this change "
+                          "there: undeploy it, then deploy again", f"{where}: spec.selector")
 
 
 def _service_ports(rendering: Rendering, where: str) -> Iterator[Problem]:
@@ -242,7 +326,7 @@ def _service_ports(rendering: Rendering, where: str) -> Iterator[Problem]:
             named.add(port.get("name"))
             numbered.add(port.get("containerPort"))
     ports = service["spec"].get("ports") or []
-    if not ports:
+    if not ports and service["spec"].get("clusterIP") != "None":  # a headless Service only names the Pods
         yield Problem(E, "service-without-ports", "The Service exposes no ports",
                       f"Service/{service['metadata']['name']}: spec.ports")
     for index, port in enumerate(ports):
@@ -297,4 +381,7 @@ CHECKS = (
     _env_overrides,
     _selector,
     _service_selectors,
+    _runs_to_completion,
+    _cron_schedule,
+    _headless_service,
 )

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from composer.domain.characters import composition_character_problems
+from composer.domain.kinds import KINDS, WORKLOAD_KINDS, Kind, get_path
 from composer.domain.names import (
     LABEL_RULE,
     MAX_LABEL,
@@ -26,7 +27,6 @@ from composer.domain.names import (
 )
 from composer.domain.shapes import MAX_CONTAINERS, container_problems, service_port_problems
 
-WORKLOAD_KINDS = ("Pod", "Deployment")
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
 SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 # Helper ids end up in URLs and element ids.
@@ -46,24 +46,28 @@ class Workload:
     kind: str = "Pod"
     name: str = "my-app"
     namespace: str = ""
-    # The Pod's labels and annotations (a Deployment's pod template's).
+    # The Pod's labels and annotations (a controller's Pod template's).
     labels: dict[str, str] = field(default_factory=lambda: {"app": "my-app"})
     # None: not written, the API server's default of 1 (or an autoscaler's choice).
     replicas: int | None = 1
     annotations: dict[str, str] = field(default_factory=dict)
-    # A Deployment's own metadata.labels; None: the Pod's labels (as compositions made before had it).
+    # A controller's own metadata.labels; None: the Pod's labels (as compositions made before had it).
     own_labels: dict[str, str] | None = None
     own_annotations: dict[str, str] = field(default_factory=dict)
-    # A Deployment's spec.selector as written (matchLabels, matchExpressions); None: the Pod's labels.
+    # A controller's spec.selector as written (matchLabels, matchExpressions); None: the Pod's labels where
+    # the kind needs a selector, else none (the server generates a Job's).
     selector: dict[str, Any] | None = None
-    # A Deployment's other spec fields (strategy, minReadySeconds, revisionHistoryLimit …), kept verbatim.
+    # The kind's other spec fields (strategy, serviceName, schedule, a CronJob's jobTemplate without its
+    # template …), kept verbatim.
     extra: dict[str, Any] = field(default_factory=dict)
 
     def effective_own_labels(self) -> dict[str, str]:
         return dict(self.labels if self.own_labels is None else self.own_labels)
 
-    def effective_selector(self) -> dict[str, Any]:
-        return copy.deepcopy(self.selector) if self.selector is not None else {"matchLabels": dict(self.labels)}
+    def effective_selector(self) -> dict[str, Any] | None:
+        if self.selector is not None:
+            return copy.deepcopy(self.selector)
+        return {"matchLabels": dict(self.labels)} if KINDS[self.kind].needs_selector else None
 
 
 @dataclass
@@ -221,7 +225,35 @@ def _parse_workload(data: Any, errors: dict[str, str]) -> Workload:
     if selector is not None:
         selector = _label_selector(selector, "workload.selector", errors)
     extra = _dict(data.get("extra", {}), "workload.extra", errors)
+    if kind in KINDS:
+        _check_kind_fields(KINDS[kind], extra, errors)
     return Workload(kind, name, namespace, labels, replicas, annotations, own_labels, own_annotations, selector, extra)
+
+
+def _check_kind_fields(kind: Kind, extra: dict[str, Any], errors: dict[str, str]) -> None:
+    """The key fields of the kind with the values the API server accepts; no second Pod template."""
+    for key_field in kind.key_fields:
+        value = get_path(extra, key_field.path)
+        path = f"workload.extra.{key_field.path}"
+        if value is None:
+            continue
+        if key_field.number and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            errors[path] = "a whole number of at least 0"
+        elif key_field.choices and value not in key_field.choices:
+            errors[path] = f"must be one of {', '.join(key_field.choices)}"
+        elif not key_field.number and not isinstance(value, str):
+            errors[path] = "must be text"
+    holder: Any = extra
+    for depth, part in enumerate(kind.template_path[:-1]):
+        holder = holder.get(part, {})
+        if not isinstance(holder, dict):
+            errors[f"workload.extra.{'.'.join(kind.template_path[:depth + 1])}"] = "must be an object"
+            return
+    if kind.template_path and get_path(extra, ".".join(kind.template_path)) is not None:
+        errors[f"workload.extra.{'.'.join(kind.template_path)}"] = "the Pod template is the composition itself"
+    for name in ("replicas", "selector"):
+        if name in extra:
+            errors[f"workload.extra.{name}"] = f"{name} is a field of the workload, not an extra"
 
 
 def _label_selector(data: Any, path: str, errors: dict[str, str]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Composition -> Kubernetes manifests (ConfigMaps, Service, then the Pod or Deployment).
+"""Composition -> Kubernetes manifests (ConfigMaps, Service, then the workload: a Pod, Deployment, Job …).
 
 Deterministic: the same composition always renders the same manifests, so previews,
 diffs and the import round-trip are stable.
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from composer.domain.kinds import KINDS
 from composer.domain.model import Composition, Helper
 from composer.domain.patterns import CATALOG, Pattern
 from composer.domain.patterns.base import BuildContext, Contribution, Role
@@ -213,21 +214,33 @@ def _pod_metadata(composition: Composition, placed: list[PlacedHelper]) -> dict[
 def _workload(composition: Composition, placed: list[PlacedHelper], pod_spec: dict[str, Any]) -> dict[str, Any]:
     workload = composition.workload
     pod_metadata = _pod_metadata(composition, placed)
-    if workload.kind == "Pod":
+    if KINDS[workload.kind].is_pod:
         own = {"name": workload.name, **_namespace(composition), **pod_metadata}
         return {"apiVersion": "v1", "kind": "Pod", "metadata": own, "spec": pod_spec}
+    kind = KINDS[workload.kind]
     metadata: dict[str, Any] = {"name": workload.name, **_namespace(composition)}
     own_labels = workload.effective_own_labels()
     if own_labels:
         metadata["labels"] = own_labels
     if workload.own_annotations:
         metadata["annotations"] = dict(workload.own_annotations)
-    spec: dict[str, Any] = {} if workload.replicas is None else {"replicas": workload.replicas}
-    spec["selector"] = workload.effective_selector()
-    spec["template"] = {"metadata": pod_metadata, "spec": pod_spec}
+    spec: dict[str, Any] = {}
+    if kind.replicated and workload.replicas is not None:
+        spec["replicas"] = workload.replicas
+    selector = workload.effective_selector()
+    if selector is not None:
+        spec["selector"] = selector
+    template = {"metadata": pod_metadata, "spec": pod_spec}
+    *holders, last = kind.template_path
+    if not holders:  # the template right after the selector, as kubectl and the docs write it
+        spec[last] = template
     for key, value in workload.extra.items():
         spec.setdefault(key, copy.deepcopy(value))
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec}
+    holder = spec
+    for part in holders:  # a CronJob's template is inside its jobTemplate
+        holder = holder.setdefault(part, {})
+    holder[last] = template
+    return {"apiVersion": kind.api_version, "kind": kind.name, "metadata": metadata, "spec": spec}
 
 
 def _namespace(composition: Composition) -> dict[str, str]:

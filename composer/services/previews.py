@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
+from composer.domain.kinds import KINDS
 from composer.domain.model import Composition
 from composer.domain.preview import Preview, preview
 from composer.domain.yamlio import YamlError, load_documents
@@ -28,9 +29,10 @@ def preview_of(composition: Composition, version: str | None = None, saved: Save
 
 
 def deployed_selectors(saved: SavedComposition, composition: Composition) -> dict[str, dict[str, Any]]:
-    """The selector of the composition's Deployment where a deploy left it, by "context/namespace": the latest
-    deploy or undeploy to each target decides (a failed one changed nothing)."""
-    if composition.workload.kind != "Deployment":
+    """The selector of the composition's workload where a deploy left it, by "context/namespace": the latest
+    deploy or undeploy to each target decides (a failed one changed nothing). A bare Pod has none."""
+    kind = composition.workload.kind
+    if KINDS[kind].is_pod:
         return {}
     # Every field edit previews: read the records newest first without their manifests, and only the
     # manifest of each target's latest one (a composition deployed often has many records).
@@ -42,23 +44,23 @@ def deployed_selectors(saved: SavedComposition, composition: Composition) -> dic
     name = composition.workload.name
     selectors = {}
     for (context, namespace), record in latest.items():
-        applied = any(result.get("kind") == "Deployment" and result.get("name") == name
+        applied = any(result.get("kind") == kind and result.get("name") == name
                       and result.get("outcome") in APPLIED for result in record.results or [])
         if record.action != DeployRecord.Action.DEPLOY or not applied:
             continue
-        selector = _selector_sent(record.manifest_yaml, name)
+        selector = _selector_sent(record.manifest_yaml, kind, name)
         if selector is not None:
             selectors[f"{context}/{namespace}"] = selector
     return selectors
 
 
-def _selector_sent(manifest_yaml: str, name: str) -> dict[str, Any] | None:
+def _selector_sent(manifest_yaml: str, kind: str, name: str) -> dict[str, Any] | None:
     try:
         documents = load_documents(manifest_yaml)
     except YamlError:
         return None
     for document in documents:
-        if document.get("kind") == "Deployment" and (document.get("metadata") or {}).get("name") == name:
+        if document.get("kind") == kind and (document.get("metadata") or {}).get("name") == name:
             selector = (document.get("spec") or {}).get("selector")
             return selector if isinstance(selector, dict) else None
     return None

@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from composer.domain import edits
+from composer.domain.kinds import KINDS, WORKLOAD_KINDS, KeyField, set_path
 from composer.domain.model import AppContainer, Composition, PodOptions, ServiceExposure, Workload
 from composer.domain.patterns import CATALOG
 from composer.domain.patterns.base import Param, ParamKind
@@ -58,12 +59,36 @@ def helper_specs(draw: st.DrawFn) -> tuple[str, dict[str, Any], bool]:
     return pattern.id, params, native
 
 
+def _key_field_values(key_field: KeyField) -> st.SearchStrategy[Any]:
+    if key_field.number:
+        return st.integers(0, 10)
+    if key_field.choices:
+        return st.sampled_from(key_field.choices)
+    if key_field.path == "schedule":
+        return st.sampled_from(["*/5 * * * *", "0 3 * * 1-5", "@hourly"])
+    return names
+
+
+@st.composite
+def kind_extras(draw: st.DrawFn, kind_name: str) -> dict[str, Any]:
+    """Some of the kind's key fields, at their paths in the workload's spec."""
+    extra: dict[str, Any] = {}
+    key_fields = KINDS[kind_name].key_fields
+    for key_field in draw(st.lists(st.sampled_from(key_fields), unique=True)) if key_fields else []:
+        set_path(extra, key_field.path, draw(_key_field_values(key_field)))
+    if kind_name == "CronJob" and "schedule" not in extra:
+        extra["schedule"] = "*/5 * * * *"
+    return extra
+
+
 @st.composite
 def compositions(draw: st.DrawFn) -> Composition:
     name = draw(names)
-    kind = draw(st.sampled_from(["Pod", "Deployment"]))
+    kind = KINDS[draw(st.sampled_from(WORKLOAD_KINDS))]
+    replicas = draw(st.one_of(st.none(), st.integers(0, 5))) if kind.replicated else None
     composition = Composition(
-        workload=Workload(kind=kind, name=name, labels={"app": name}, replicas=draw(st.integers(0, 5))),
+        workload=Workload(kind=kind.name, name=name, labels={"app": name}, replicas=replicas,
+                          extra=draw(kind_extras(kind.name))),
         app=AppContainer(
             name="app",
             image=draw(images),
@@ -72,6 +97,7 @@ def compositions(draw: st.DrawFn) -> Composition:
         ),
         options=PodOptions(
             share_process_namespace=draw(st.booleans()),
+            extra={"restartPolicy": draw(st.sampled_from(["Never", "OnFailure"]))} if kind.runs_to_completion else {},
             service=ServiceExposure(
                 enabled=draw(st.booleans()), ports=[{"name": "web", "port": 80, "targetPort": "http"}]
             ),
@@ -94,9 +120,10 @@ def canonical(composition: Composition) -> dict[str, Any]:
     if not data["options"]["service"]["enabled"]:
         data["options"]["service"] = {"enabled": False}
     workload, service = data["workload"], data["options"]["service"]
+    if not KINDS[workload["kind"]].replicated:
+        workload["replicas"] = None  # a kind without replicas writes none, and none is read back
     if workload["kind"] == "Pod":
-        workload["replicas"] = 1
-        # A Pod's own metadata is its Pod metadata; the Deployment-only settings mean nothing.
+        # A Pod's own metadata is its Pod metadata; the controllers' settings mean nothing.
         workload.update(own_annotations={}, extra={})
     # Defaults written out: the Pod's labels, the workload's name.
     workload["own_labels"] = composition.workload.effective_own_labels()

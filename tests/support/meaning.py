@@ -2,7 +2,7 @@
 
 Only what is provably equivalent is normalised: key order (dicts compare unordered), the API server's
 defaults that the render writes or leaves out (a Service's type, empty lists and maps, a false
-shareProcessNamespace), a selector-less extensions/v1beta1 Deployment (the server defaulted the selector to
+shareProcessNamespace), a selector-less extensions/v1beta1 workload (the server defaulted the selector to
 the template's labels) and Pod Studio's own helpers annotation. Everything else must be equal.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from composer.domain.kinds import KINDS
 from composer.domain.render import HELPERS_ANNOTATION
 
 EMPTY_CONTAINER_FIELDS = ("command", "args", "env", "ports", "volumeMounts", "resources")
@@ -50,15 +51,19 @@ def _normal(manifest: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
     if kind == "Pod":
         _pod_metadata(manifest["metadata"])
         _pod_spec(manifest.get("spec") or {})
-    if kind == "Deployment":
-        if any(f"Deployment {name!r}: apiVersion" in warning for warning in warnings):
-            manifest["apiVersion"] = "apps/v1"  # said in a warning
+    if kind in KINDS and not KINDS[kind].is_pod:
+        known = KINDS[kind]
+        if any(f"{kind} {name!r}: apiVersion" in warning for warning in warnings):
+            manifest["apiVersion"] = known.api_version  # said in a warning
         spec = manifest["spec"]
-        template = spec.setdefault("template", {})
+        holder = spec
+        for part in known.template_path[:-1]:
+            holder = holder.setdefault(part, {})
+        template = holder.setdefault(known.template_path[-1], {})
         metadata = template.setdefault("metadata", {})
         _pod_metadata(metadata)
         metadata.pop("creationTimestamp", None)
-        if "selector" not in spec:
+        if "selector" not in spec and known.needs_selector:
             spec["selector"] = {"matchLabels": dict(metadata.get("labels") or {})}
         _pod_spec(template.get("spec") or {})
     return manifest

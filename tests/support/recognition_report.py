@@ -71,9 +71,8 @@ def report() -> str:
     imported = outcomes["recognised"] + outcomes["custom"]
     lines = [
         START,
-        f"{len(rows)} helper containers in {len(list(CORPUS.glob('*.yaml')))} files; {imported} imported "
-        f"(the others belong to kinds not imported yet): **{outcomes['recognised']} recognised as a pattern**, "
-        f"{outcomes['custom']} custom.",
+        f"{len(rows)} helper containers in {len(list(CORPUS.glob('*.yaml')))} files, {imported} imported: "
+        f"**{outcomes['recognised']} recognised as a pattern**, {outcomes['custom']} custom.",
         "",
         "| file | container | imported as | why |",
         "|---|---|---|---|",

@@ -5,16 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from composer.domain.importer import ManifestImportError, import_manifests
+from composer.domain.importer import import_manifests
+from composer.domain.kinds import WORKLOAD_KINDS
 from composer.domain.render import render
 from composer.domain.yamlio import dump_documents, load_documents
 from tests.support.meaning import differences, meaning
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 FILES = sorted(CORPUS.glob("*.yaml"))
-IMPORTED_KINDS = ("Pod", "Deployment")
-# Kinds with a Pod template that a composition cannot hold yet (issue #13, part 2).
-REFUSED_KINDS = ("StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet")
 COMPANION_KINDS = ("ConfigMap", "Service")
 
 
@@ -26,11 +24,10 @@ def _cases() -> list:
     """One case per workload: a composition holds one, with the file's ConfigMaps and Services."""
     return [pytest.param(path, index, id=f"{path.stem}[{document['metadata']['name']}]")
             for path in FILES for index, document in enumerate(_documents(path))
-            if document.get("kind") in IMPORTED_KINDS + REFUSED_KINDS]
+            if document.get("kind") in WORKLOAD_KINDS]
 
 
 CASES = _cases()
-IMPORTED_CASES = [case for case in CASES if _documents(case.values[0])[case.values[1]]["kind"] in IMPORTED_KINDS]
 
 
 def _name(document: dict) -> str:
@@ -53,11 +50,7 @@ def test_the_corpus_holds_sixty_sourced_files_from_several_projects():
 def test_import_then_render_means_what_the_manifest_says(path, index):
     documents = _documents(path)
     workload = documents[index]
-    others = [d for d in documents if d.get("kind") not in IMPORTED_KINDS + REFUSED_KINDS]
-    if workload["kind"] in REFUSED_KINDS:
-        with pytest.raises(ManifestImportError, match=r"no Pod or Deployment found \(found: .*" + workload["kind"]):
-            import_manifests([workload, *others])
-        return
+    others = [d for d in documents if d.get("kind") not in WORKLOAD_KINDS]
     result = import_manifests([workload, *others])
     for dropped in (d for d in others if d.get("kind") not in COMPANION_KINDS):
         assert any(w.startswith(f"{_name(dropped)} not imported") for w in result.warnings), _name(dropped)
@@ -68,7 +61,7 @@ def test_import_then_render_means_what_the_manifest_says(path, index):
     assert [f"{key}: {problem}" for key in expected for problem in differences(expected[key], found[key])] == []
 
 
-@pytest.mark.parametrize(("path", "index"), IMPORTED_CASES)
+@pytest.mark.parametrize(("path", "index"), CASES)
 def test_render_then_import_then_render_is_a_fixed_point(path, index):
     documents = _documents(path)
     workload = documents[index]

@@ -20,7 +20,7 @@ def test_create_returns_201_with_the_id_and_stores_a_revision(api):
 
 
 def test_invalid_composition_is_400_with_field_messages_and_nothing_saved(api):
-    response = api.post("compositions", {"workload": {"kind": "StatefulSet", "name": "Bad_Name"}, "colour": 1})
+    response = api.post("compositions", {"workload": {"kind": "VirtualMachine", "name": "Bad_Name"}, "colour": 1})
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert set(errors) == {"workload.kind", "workload.name", "colour"}

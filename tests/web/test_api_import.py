@@ -29,7 +29,8 @@ def test_yaml_without_a_workload_is_400(api):
     response = api.post("compositions/import", "kind: ConfigMap\nmetadata: {name: x}\n",
                         content_type="application/yaml")
     assert response.status_code == 400
-    assert response.json()["error"] == "no Pod or Deployment found (found: ConfigMap)"
+    assert response.json()["error"] == (
+        "no workload found (a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob; found: ConfigMap)")
 
 
 def test_alias_bomb_and_oversized_bodies_are_refused(api):

@@ -83,8 +83,38 @@ def test_pod_form_toggles_share_process_namespace_and_service(client, saved):
     assert saved.data["options"]["share_process_namespace"] is True
     assert saved.data["options"]["service"]["ports"] == [{"name": "http", "port": 80, "targetPort": 8080}]
     assert saved.data["workload"]["replicas"] == 3
-    bad = hx_post(client, f"/c/{saved.pk}/pod", {"kind": "Job", "replicas": "-1"})
+    bad = hx_post(client, f"/c/{saved.pk}/pod", {"kind": "Cluster", "replicas": "-1"})
     assert bad.status_code == 400 and "err-pod-kind" in bad.content.decode()
+
+
+def test_a_kind_change_brings_that_kinds_fields_and_what_its_pods_need(client, saved):
+    response = hx_post(client, f"/c/{saved.pk}/pod", {"kind": "CronJob"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<div id="kind-fields" class="kind-fields" hx-swap-oob="true">' in html
+    assert 'name="spec-schedule" value="*/5 * * * *"' in html and 'name="replicas"' not in html
+    saved.refresh_from_db()
+    assert saved.data["workload"]["kind"] == "CronJob"
+    assert saved.data["options"]["extra"]["restartPolicy"] == "Never"
+    edited = hx_post(client, f"/c/{saved.pk}/pod", {"kind": "CronJob", "spec-schedule": "@hourly",
+                                                     "spec-concurrencyPolicy": "Forbid",
+                                                     "spec-jobTemplate-spec-backoffLimit": "2"})
+    assert edited.status_code == 200 and "kind-fields" not in edited.content.decode()
+    saved.refresh_from_db()
+    assert saved.data["workload"]["extra"] == {"schedule": "@hourly", "concurrencyPolicy": "Forbid",
+                                               "jobTemplate": {"spec": {"backoffLimit": 2}}}
+
+
+def test_a_bad_key_field_is_a_field_error_and_nothing_is_saved(client, saved):
+    hx_post(client, f"/c/{saved.pk}/pod", {"kind": "Job"})
+    saved.refresh_from_db()
+    revision = saved.revision
+    response = hx_post(client, f"/c/{saved.pk}/pod", {"kind": "Job", "spec-backoffLimit": "many"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert '<span id="err-pod-spec-backoffLimit" class="field-error" hx-swap-oob="true">a whole number' in html
+    saved.refresh_from_db()
+    assert saved.revision == revision
 
 
 def test_move_reorder_native_and_remove(client, saved):

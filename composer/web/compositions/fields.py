@@ -12,6 +12,8 @@ from typing import Any
 
 from django.http import QueryDict
 
+from composer.domain import edits
+from composer.domain.kinds import KINDS, KeyField, get_path, set_path
 from composer.domain.model import Composition, CompositionError
 
 
@@ -169,11 +171,14 @@ def apply_pod_form(composition: Composition, post: QueryDict) -> Composition:
         },
         post,
     )
+    kind_values = _parse_key_fields(composition.workload.kind, post, errors)
     data = composition.to_dict()
     workload, options, service = data["workload"], data["options"], data["options"]["service"]
-    for field in ("kind", "name", "namespace", "labels", "replicas"):
+    for field in ("name", "namespace", "labels", "replicas"):
         if field in values:
             workload[field] = values[field]
+    for key_field, value in kind_values:
+        set_path(workload["extra"], key_field.path, value)
     if "termination_grace_period_seconds" in values:
         options["termination_grace_period_seconds"] = values["termination_grace_period_seconds"]
     # Checkboxes are absent when unticked; the form always sends a marker for them.
@@ -184,7 +189,47 @@ def apply_pod_form(composition: Composition, post: QueryDict) -> Composition:
         service["type"] = values["service_type"]
     if "service_ports" in values:
         service["ports"] = values["service_ports"]
-    return _validated(data, errors, prefix="")
+    edited = _validated(data, errors, prefix="")
+    if values.get("kind", edited.workload.kind) != edited.workload.kind:
+        try:
+            edits.change_kind(edited, values["kind"])
+        except edits.EditError as error:
+            raise FormErrors(error.errors) from None
+    return edited
+
+
+def key_field_name(key_field: KeyField) -> str:
+    """The form field of a kind's key field: `spec-` and its path (ids and names without dots)."""
+    return "spec-" + key_field.path.replace(".", "-")
+
+
+def kind_field_names(kind_name: str) -> list[str]:
+    return [key_field_name(key_field) for key_field in KINDS[kind_name].key_fields]
+
+
+def kind_field_rows(composition: Composition) -> list[dict[str, Any]]:
+    """The current kind's key fields for the form, with their values as text."""
+    rows = []
+    for key_field in KINDS[composition.workload.kind].key_fields:
+        value = get_path(composition.workload.extra, key_field.path)
+        rows.append({"field": key_field, "name": key_field_name(key_field),
+                     "value": "" if value is None else str(value)})
+    return rows
+
+
+def _parse_key_fields(kind_name: str, post: QueryDict, errors: dict[str, str]) -> list[tuple[KeyField, Any]]:
+    """(key field, value) for each one posted; an empty one is left out of the manifest (None)."""
+    found = []
+    for key_field in KINDS[kind_name].key_fields if kind_name in KINDS else ():
+        name = key_field_name(key_field)
+        if name not in post:
+            continue
+        text = post[name].strip()
+        if key_field.number and text and not text.isdigit():
+            errors[name] = "a whole number of at least 0, or empty"
+            continue
+        found.append((key_field, (int(text) if key_field.number else text) if text else None))
+    return found
 
 
 FIELD_FOR_PATH = {
@@ -214,6 +259,8 @@ def _validated(data: dict[str, Any], errors: dict[str, str], prefix: str) -> Com
 def _field_name(path: str, prefix: str) -> str:
     if prefix and path.startswith(prefix):
         return path[len(prefix):].split(".")[0].split("[")[0]
+    if path.startswith("workload.extra."):
+        return "spec-" + path.removeprefix("workload.extra.").replace(".", "-")
     for known, field in FIELD_FOR_PATH.items():
         if path.startswith(known):
             return field

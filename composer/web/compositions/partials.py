@@ -248,7 +248,19 @@ def app_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @refuses_stale_edits
 def pod_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    return _form_edit(request, pk, form_fields.apply_pod_form, "pod", POD_FIELDS, "edited the Pod settings")
+    """A kind change also brings the new kind's own fields into the form (its other fields stay as typed)."""
+    saved = composition_or_404(request, pk)
+    kind_before = saved.composition().workload.kind
+    fields = POD_FIELDS + form_fields.kind_field_names(kind_before)
+    try:
+        composition = form_fields.apply_pod_form(saved.composition(), request.POST)
+    except form_fields.FormErrors as error:
+        response = render_after_field_edit(request, saved, "pod", fields, error.errors)
+        response.status_code = 400
+        return response
+    _record(request, saved, composition, "edited the Pod settings")
+    return render_after_field_edit(request, saved, "pod", fields, {},
+                                   kind_changed=composition.workload.kind != kind_before)
 
 
 @require_POST

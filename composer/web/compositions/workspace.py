@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
+from composer.domain.kinds import KINDS, WORKLOAD_KINDS
 from composer.domain.patterns import patterns_by_role
 from composer.domain.patterns.base import Param, ParamKind
 from composer.domain.render import PlacedHelper, Placement, Rendering
@@ -109,6 +110,9 @@ def workspace_context(saved: SavedComposition, **extra: Any) -> dict[str, Any]:
             "ports": form_fields.format_ports(app.ports),
             "volume_mounts": form_fields.format_mounts(app.volume_mounts),
         },
+        "kind_fields": form_fields.kind_field_rows(composition),
+        "workload_kinds": WORKLOAD_KINDS,
+        "kind": KINDS[composition.workload.kind],
         "pod_text": {
             "labels": form_fields.format_pairs(composition.workload.labels),
             "service_ports": form_fields.format_service_ports(composition.options.service.ports),
@@ -125,10 +129,11 @@ def render_workspace(request: HttpRequest, saved: SavedComposition, **extra: Any
 
 
 def render_after_field_edit(
-    request: HttpRequest, saved: SavedComposition, form_id: str, fields: list[str], errors: dict[str, str]
+    request: HttpRequest, saved: SavedComposition, form_id: str, fields: list[str], errors: dict[str, str],
+    **extra: Any,
 ) -> HttpResponse:
     """The preview, plus the messages beside every field of the edited form (cleared ones too)."""
-    context = workspace_context(saved)
+    context = workspace_context(saved, **extra)
     context.update({
         "form_id": form_id,
         "field_errors": [(f, errors.get(f, "")) for f in fields],
