@@ -150,6 +150,7 @@ def _padded(size: int) -> bytes:
     return (head + "x" * (size - len(head) - 1) + "\n").encode()
 
 
+NO_WORKLOAD = "no workload found (a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob; found: "
 CASES: tuple[ImportCase, ...] = (
     # -- malformed documents
     ImportCase("unclosed-flow", "malformed", "`name: [unclosed` then end of input",
@@ -159,9 +160,9 @@ CASES: tuple[ImportCase, ...] = (
     ImportCase("bad-indentation", "malformed", "a key indented deeper than its siblings",
                _text("kind: Pod\nmetadata:\n  name: web\n    labels: {}\n"), refused("line 4")),
     ImportCase("empty", "malformed", "an empty body", _text(""),
-               refused("no Pod or Deployment found (found: nothing)", form_message="paste YAML or choose a file")),
+               refused(NO_WORKLOAD + "nothing)", form_message="paste YAML or choose a file")),
     ImportCase("only-comments", "malformed", "comments and `---` only", _text("# nothing\n---\n# here\n---\n"),
-               refused("no Pod or Deployment found (found: nothing)")),
+               refused(NO_WORKLOAD + "nothing)")),
     ImportCase("scalar-document", "malformed", "a plain string", _text("just some text\n"),
                refused("document 1 is a scalar")),
     ImportCase("list-document", "malformed", "a YAML list of manifests", _text("- kind: Pod\n- kind: Service\n"),
@@ -177,14 +178,14 @@ CASES: tuple[ImportCase, ...] = (
     # -- wrong kinds and shapes
     ImportCase("configmap-only", "kind", "a ConfigMap and nothing else",
                _text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"),
-               refused("no Pod or Deployment found (found: ConfigMap)")),
+               refused(NO_WORKLOAD + "ConfigMap)")),
     ImportCase("secret-only", "kind", "a Secret and nothing else",
                _text("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {password: hunter2}\n"),
-               refused("no Pod or Deployment found (found: Secret)")),
-    ImportCase("job", "kind", "a Job", _text("apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\n"),
-               refused("no Pod or Deployment found (found: Job)")),
+               refused(NO_WORKLOAD + "Secret)")),
+    ImportCase("job", "kind", "a Job without a Pod template",
+               _text("apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\n"), refused("Job 'j' has no containers")),
     ImportCase("no-kind", "kind", "a mapping without `kind`", _text("metadata: {name: x}\n"),
-               refused("no Pod or Deployment found (found: None)")),
+               refused(NO_WORKLOAD + "None)")),
     ImportCase("kind-number", "kind", "`kind: 42`", _text("kind: 42\nmetadata: {name: x}\n"),
                refused("kind")),
     ImportCase("kind-null", "kind", "`kind: null`", _text("kind: null\n"), refused("kind")),
@@ -285,7 +286,7 @@ CASES: tuple[ImportCase, ...] = (
     ImportCase("10000-pods", "count", "10,000 Pods (720 KB)", lambda: _pods(10_000),
                refused("too many", transports=(API,))),
     ImportCase("100000-empty-documents", "count", "`---` × 100,000", lambda: b"---\n" * 100_000,
-               refused("no Pod or Deployment found (found: nothing)", transports=(API,))),
+               refused(NO_WORKLOAD + "nothing)", transports=(API,))),
 )
 
 CASES_BY_ID = {case.id: case for case in CASES}

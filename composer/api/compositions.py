@@ -74,8 +74,11 @@ def _check_patterns(composition: Composition) -> None:
 def import_composition(request: HttpRequest) -> JsonResponse:
     if content_type(request) not in YAML_TYPES:
         raise ApiError(415, "send the manifests as YAML with Content-Type: application/yaml")
-    imported = imports.import_yaml(imports.decode(request.body), owner=access.owner(request.user))
-    return _detail(imported.saved, status=201, warnings=imported.warnings)
+    first, *others = imports.import_yaml(imports.decode(request.body), owner=access.owner(request.user))
+    # The first workload's composition in full, as for one; `created` lists every one (a file of several).
+    created = [{**_summary(item.saved), "kind": item.saved.data["workload"]["kind"], "warnings": item.warnings}
+               for item in [first, *others]]
+    return _detail(first.saved, status=201, warnings=first.warnings, created=created)
 
 
 @api_view("GET", "PUT", "DELETE")

@@ -28,7 +28,7 @@ from composer.domain.model import (
 )
 from composer.domain.patterns import CATALOG
 from composer.domain.patterns.custom import CUSTOM_ROLES
-from composer.domain.podspecs import pod_template_metadata
+from composer.domain.podspecs import pod_specs, pod_template_metadata
 from composer.domain.recognition import Found, candidates, known_image
 from composer.domain.render import HELPERS_ANNOTATION, PlacedHelper, place_helper, render
 from composer.domain.shapes import (
@@ -56,12 +56,30 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def import_manifests(documents: list[dict[str, Any]]) -> ImportResult:
+def import_workloads(documents: list[dict[str, Any]]) -> list[ImportResult]:
+    """One composition per workload, in the order of the manifests, each with its own ConfigMaps and Services."""
     try:
-        return _import(documents)
+        objects = _objects(documents)
+        workloads = [o for o in objects if o.get("kind") in WORKLOAD_KINDS]
+        if len(workloads) == 1:
+            return [_import(objects, workloads[0])]
+        results = []
+        for workload, own, notes in _shared_out(objects, workloads):
+            result = _import(own, workload)
+            results.append(ImportResult(result.composition, notes + result.warnings))
+        return results
     except (AttributeError, TypeError, KeyError) as error:
         # A shape no check below foresaw: still the user's input, never a server error.
         raise ManifestImportError(f"the manifests have an unexpected shape ({error})") from None
+
+
+def import_manifests(documents: list[dict[str, Any]]) -> ImportResult:
+    """The composition of manifests holding one workload (and its companions)."""
+    results = import_workloads(documents)
+    if len(results) > 1:
+        names = ", ".join(f"{r.composition.workload.kind} {r.composition.workload.name!r}" for r in results)
+        raise ManifestImportError(f"{len(results)} workloads ({names}): a composition holds one")
+    return results[0]
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:
@@ -70,20 +88,78 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _import(documents: list[dict[str, Any]]) -> ImportResult:
-    warnings: list[str] = []
+def _objects(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The objects of the documents (Lists unpacked), shapes checked, at least one workload among them."""
     objects = _flatten(documents)
     if len(objects) > MAX_OBJECTS:
         raise ManifestImportError(f"too many objects: {len(objects):,} (at most {MAX_OBJECTS} in one import)")
     for manifest in objects:
         _check_companion_shape(manifest)
-    workloads = [o for o in objects if o.get("kind") in WORKLOAD_KINDS]
-    if not workloads:
+    if not any(o.get("kind") in WORKLOAD_KINDS for o in objects):
         kinds = ", ".join(sorted({str(o.get("kind")) for o in objects})) or "nothing"
         raise ManifestImportError(f"no workload found (a {', '.join(WORKLOAD_KINDS)}; found: {kinds})")
-    workload_manifest = workloads[0]
-    for extra in workloads[1:]:
-        warnings.append(f"{_describe(extra)} not imported: a composition holds one Pod or Deployment")
+    return objects
+
+
+def _shared_out(
+    objects: list[dict[str, Any]], workloads: list[dict[str, Any]],
+) -> list[tuple[dict[str, Any], list[dict[str, Any]], list[str]]]:
+    """(workload, its objects, notes) for each workload: the ConfigMaps it uses and the Services that select
+    its Pods. One used by several goes with each (said); one used by none, and every other kind, goes with
+    the first workload, so nothing is lost and each warning is given once."""
+    owners: dict[int, list[int]] = {}
+    for index, manifest in enumerate(objects):
+        if manifest.get("kind") in ("ConfigMap", "Service"):
+            owners[index] = [number for number, workload in enumerate(workloads) if _belongs(manifest, workload)]
+    shares: list[tuple[dict[str, Any], list[dict[str, Any]], list[str]]] = [(w, [w], []) for w in workloads]
+    for index, manifest in enumerate(objects):
+        if manifest.get("kind") in WORKLOAD_KINDS:
+            continue
+        users = owners.get(index) or [0]
+        for number in users:
+            shares[number][1].append(manifest)
+        if len(users) > 1:
+            names = ", ".join(_describe(workloads[number]) for number in users)
+            for number in users:
+                shares[number][2].append(f"{_describe(manifest)} is used by {names}: each composition carries "
+                                         "it, and undeploying one removes it for the others")
+        elif index in owners and not owners[index]:
+            shares[0][2].append(f"{_describe(manifest)} is used by no workload: kept with this composition")
+    return shares
+
+
+def _belongs(companion: dict[str, Any], workload: dict[str, Any]) -> bool:
+    """A ConfigMap the workload's Pods use, or a Service that selects them, in the same namespace."""
+    namespaces = {(companion.get("metadata") or {}).get("namespace") or "",
+                  (workload.get("metadata") or {}).get("namespace") or ""}
+    if len(namespaces - {""}) > 1:
+        return False
+    found = pod_template_metadata(workload)
+    labels = (workload.get("metadata") if found is None else found[1]).get("labels") or {}
+    name = (companion.get("metadata") or {}).get("name")
+    if companion.get("kind") == "Service":
+        return _selects((companion.get("spec") or {}).get("selector") or {}, _strings(labels, "labels"))
+    return any(name in _config_maps_used(pod_spec) for _, pod_spec in pod_specs(workload))
+
+
+def _config_maps_used(pod_spec: dict[str, Any]) -> set[str]:
+    """The ConfigMaps a Pod spec refers to: volumes (projected too), envFrom and env valueFrom."""
+    used = set()
+    for volume in pod_spec.get("volumes") or []:
+        used.add((volume.get("configMap") or {}).get("name"))
+        for source in (volume.get("projected") or {}).get("sources") or []:
+            used.add((source.get("configMap") or {}).get("name"))
+    for container in [*(pod_spec.get("initContainers") or []), *(pod_spec.get("containers") or [])]:
+        for source in container.get("envFrom") or []:
+            used.add((source.get("configMapRef") or {}).get("name"))
+        for variable in container.get("env") or []:
+            used.add(((variable.get("valueFrom") or {}).get("configMapKeyRef") or {}).get("name"))
+    return used - {None}
+
+
+def _import(objects: list[dict[str, Any]], workload_manifest: dict[str, Any]) -> ImportResult:
+    """The composition of one workload, with the other objects as its companions."""
+    warnings: list[str] = []
     _, pod_metadata, pod_spec = _workload(workload_manifest, [])  # its warnings come with the assembly below
     containers = pod_spec.get("containers") or []
     if not containers:

@@ -225,7 +225,7 @@ def _parse_workload(data: Any, errors: dict[str, str]) -> Workload:
     if selector is not None:
         selector = _label_selector(selector, "workload.selector", errors)
     extra = _dict(data.get("extra", {}), "workload.extra", errors)
-    if kind in KINDS:
+    if isinstance(kind, str) and kind in KINDS:
         _check_kind_fields(KINDS[kind], extra, errors)
     return Workload(kind, name, namespace, labels, replicas, annotations, own_labels, own_annotations, selector, extra)
 

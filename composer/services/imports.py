@@ -1,10 +1,12 @@
-"""Importing YAML: text → manifests → a saved composition (the import page and the API share this)."""
+"""Importing YAML: text → manifests → one saved composition per workload (the import page and the API share this)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from composer.domain.importer import ManifestImportError, import_manifests
+from django.db import transaction
+
+from composer.domain.importer import ManifestImportError, import_workloads
 from composer.domain.yamlio import YamlError, load_documents
 from composer.models import SavedComposition
 
@@ -31,13 +33,15 @@ def decode(data: bytes, what: str = "the body") -> str:
         raise ImportRefused(f"{what} is not UTF-8 text") from None
 
 
-def import_yaml(text: str, owner=None) -> Imported:
-    """Saves the composition the manifests in `text` make, with the notes of what was left out."""
+def import_yaml(text: str, owner=None) -> list[Imported]:
+    """Saves one composition per workload in `text` (all or none), each with the notes of what was left out."""
     try:
-        result = import_manifests(load_documents(text))
+        results = import_workloads(load_documents(text))
     except YamlError as error:
         raise ImportRefused(str(error), error.line, error.column) from None
     except ManifestImportError as error:
         raise ImportRefused(str(error)) from None
-    saved = SavedComposition.create(result.composition, message="imported from YAML", owner=owner)
-    return Imported(saved, result.warnings)
+    message = "imported from YAML" if len(results) == 1 else f"imported from YAML with {len(results) - 1} more"
+    with transaction.atomic():
+        return [Imported(SavedComposition.create(result.composition, message=message, owner=owner), result.warnings)
+                for result in results]

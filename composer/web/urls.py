@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", pages.healthz, name="healthz"),
     path("new", pages.new_composition, name="new"),
     path("import", pages.import_yaml, name="import"),
+    path("import/created", pages.imported, name="imported"),
     path("examples/<slug:example_id>", pages.open_example, name="example"),
     path("c/<int:pk>/", pages.composition, name="composition"),
     path("c/<int:pk>/history", pages.history, name="history"),

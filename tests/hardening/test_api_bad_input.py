@@ -293,7 +293,7 @@ def test_a_body_over_the_upload_limit_is_a_json_413(client, world):
 
 # Each: method, path (with {pk}, {record}, {dry_run}), body, status, words of the error.
 API_CASES = [
-    ("POST", "compositions", {"workload": {"kind": "Job"}}, 400, "invalid composition"),
+    ("POST", "compositions", {"workload": {"kind": "VirtualMachine"}}, 400, "invalid composition"),
     ("POST", "compositions", {"workload": {"name": "<script>alert(1)</script>"}}, 400, "invalid composition"),
     ("POST", "compositions", {"workload": {"replicas": 10**30}}, 400, "invalid composition"),
     ("POST", "compositions", {"workload": {"replicas": True}}, 400, "invalid composition"),
@@ -309,7 +309,7 @@ API_CASES = [
     ("POST", "compositions", {"options": {"termination_grace_period_seconds": -1}}, 400, "invalid composition"),
     ("POST", "compositions", {"options": {"service": {"ports": [{"port": 0}]}}}, 400, "invalid composition"),
     ("POST", "compositions", {"surprise": True}, 400, "invalid composition"),
-    ("PUT", "compositions/{pk}", {"workload": {"kind": "Job"}}, 400, "invalid composition"),
+    ("PUT", "compositions/{pk}", {"workload": {"kind": "VirtualMachine"}}, 400, "invalid composition"),
     ("PUT", "compositions/{pk}", {"helpers": [{"pattern": "teleporter"}]}, 400, "invalid composition"),
     ("POST", "compositions/{pk}/helpers", {}, 400, "pattern is required"),
     ("POST", "compositions/{pk}/helpers", {"pattern": 5}, 400, "pattern is required"),
@@ -422,7 +422,7 @@ def test_yaml_imports_with_huge_integers_are_a_400(client, world, yaml_text, wor
 
 def test_field_errors_name_the_fields(client, world):
     response = client.post("/api/v1/compositions", json.dumps({
-        "workload": {"kind": "Job", "replicas": -1}, "app": {"image": ""}, "helpers": [{"pattern": 5}],
+        "workload": {"kind": "VirtualMachine", "replicas": -1}, "app": {"image": ""}, "helpers": [{"pattern": 5}],
     }), content_type="application/json")
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"workload.kind", "workload.replicas", "app.image", "helpers[0].pattern"}
@@ -475,7 +475,7 @@ FORM_CASES = [
     ("c/{pk}/app", {"name": "Not A Name", "image": "nginx:1.27"}, 400, "lower-case"),
     ("c/{pk}/app", {"name": "app", "image": "two words"}, 400, "image"),
     ("c/{pk}/app", {"name": "app", "image": "nginx:1.27", "ports": "http not-a-port"}, 400, "line 1"),
-    ("c/{pk}/pod", {"kind": "Job", "name": "x"}, 400, "must be one of"),
+    ("c/{pk}/pod", {"kind": "VirtualMachine", "name": "x"}, 400, "must be one of"),
     ("c/{pk}/pod", {"kind": "Pod", "name": "x", "replicas": HUGE_ID}, 400, "whole number"),
     ("c/{pk}/pod", {"kind": "Pod", "name": "x", "labels": "no equals sign"}, 400, "line 1"),
     ("c/{pk}/pod", {"kind": "Pod", "name": "x", "termination_grace_period_seconds": "-1"}, 400, "whole number"),

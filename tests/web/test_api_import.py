@@ -48,3 +48,15 @@ def test_alias_bomb_and_oversized_bodies_are_refused(api):
 def test_import_needs_a_yaml_content_type(api):
     response = api.post("compositions/import", {"kind": "Pod"})
     assert response.status_code == 415
+
+
+def test_a_file_of_two_workloads_creates_both_and_lists_them(api):
+    text = (Path(__file__).parents[1] / "corpus" / "kiamol-ch07-numbers-folder.yaml").read_text()
+    response = api.post("compositions/import", text, content_type="application/yaml")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["composition"]["workload"]["name"] == "numbers-api"
+    assert [(c["kind"], c["name"], c["warnings"]) for c in body["created"]] == [
+        ("Deployment", "numbers-api", []), ("Deployment", "numbers-web", [])]
+    saved = SavedComposition.objects.order_by("pk").values_list("pk", flat=True)
+    assert [c["id"] for c in body["created"]] == list(saved)

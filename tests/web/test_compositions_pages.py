@@ -1,5 +1,7 @@
 """Home, import, delete, duplicate and history pages."""
 
+from pathlib import Path
+
 from composer.domain.examples import EXAMPLES
 from composer.models import SavedComposition
 
@@ -39,6 +41,31 @@ def test_import_page_saves_a_composition_and_shows_warnings(client, db):
     page = client.get(saved.get_absolute_url()).content.decode()
     assert "Imported with notes" in page and "never stores Secrets" in page
     assert "Imported with notes" not in client.get(saved.get_absolute_url()).content.decode()
+
+
+NUMBERS = Path(__file__).parents[1] / "corpus" / "kiamol-ch07-numbers-folder.yaml"
+
+
+def test_a_file_of_two_workloads_creates_two_compositions_and_lists_them_once(client, db):
+    response = client.post("/import", {"yaml": NUMBERS.read_text()})
+    assert response.status_code == 302 and response.url == "/import/created"
+    api, web = SavedComposition.objects.order_by("pk")
+    assert (api.name, web.name) == ("numbers-api", "numbers-web")
+    assert api.revisions.get().message == "imported from YAML with 1 more"
+    page = client.get(response.url).content.decode()
+    assert "Imported 2 compositions" in page
+    assert f'href="{api.get_absolute_url()}">Deployment numbers-api</a>' in page
+    assert f'href="{web.get_absolute_url()}">Deployment numbers-web</a>' in page
+    assert "Service numbers-web" in page
+    # Once: a reload goes to the list of compositions.
+    assert client.get(response.url).url == "/"
+
+
+def test_a_file_with_one_bad_workload_saves_none(client, db):
+    bad = NUMBERS.read_text().replace("image: kiamol/ch03-numbers-api", "image: ''")
+    response = client.post("/import", {"yaml": bad})
+    assert response.status_code == 400 and "Nothing was imported" in response.content.decode()
+    assert SavedComposition.objects.count() == 0
 
 
 def test_import_errors_keep_the_text_and_save_nothing(client, db):

@@ -10,7 +10,7 @@ from composer.presentation.picture.model import ContainerBox, PodPicture, PortTa
 
 def describe(picture: PodPicture, kind: str, name: str) -> str:
     """The picture in plain sentences, for <desc> and screen readers."""
-    subject = f"Pod {name}" if kind == "Pod" else f"Deployment {name} (Pod template)"
+    subject = f"Pod {name}" if kind == "Pod" else f"{kind} {name} (Pod template)"
     sentences = []
     sequence: list[tuple[int, str]] = [(box.step or 0, box.name) for box in picture.init_boxes]
     sequence += [(marker.step, f"{marker.container} (native sidecar, keeps running)") for marker in picture.markers]

@@ -161,11 +161,11 @@ class PictureLayout:
 
     # --- top to bottom ---------------------------------------------------------------------------
     def place_header(self) -> None:
-        """The Pod header: "Pod <name>", or "Deployment <name> · Pod template"."""
+        """The Pod header: "Pod <name>", or "<kind> <name> · Pod template" (a Deployment's, a Job's …)."""
         rendering, workload = self.rendering, self.workload
         self.kind = rendering.workload.get("kind", workload.kind) if rendering.manifests else workload.kind
         pod_name = fit(workload.name, 420, 14, bold=True)
-        self.header = f"Pod {pod_name}" if self.kind == "Pod" else f"Deployment {pod_name} · Pod template"
+        self.header = f"Pod {pod_name}" if self.kind == "Pod" else f"{self.kind} {pod_name} · Pod template"
         self.pod_label = Label(
             self.header,
             MARGIN + 14,

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -90,12 +90,31 @@ def import_yaml(request: HtmxHttpRequest) -> HttpResponse:
             text = imports.decode(upload.read(), "the file")
         if not text.strip():
             raise imports.ImportRefused("paste YAML or choose a file")
-        imported = imports.import_yaml(text, owner=access.owner(request.user))
+        created = imports.import_yaml(text, owner=access.owner(request.user))
     except imports.ImportRefused as error:
         return _import_failed(request, text, error.message, error.line)
+    if len(created) > 1:
+        request.session["imported"] = [{"pk": item.saved.pk, "warnings": item.warnings} for item in created]
+        return redirect("composer:imported")
+    imported = created[0]
     if imported.warnings:
         request.session[f"import-warnings-{imported.saved.pk}"] = imported.warnings
     return redirect(imported.saved)
+
+
+@require_GET
+def imported(request: HtmxHttpRequest) -> HttpResponse:
+    """What an import of several workloads created (once: a reload shows the compositions' list instead)."""
+    batch = request.session.pop("imported", None)
+    if not batch:
+        return redirect("composer:home")
+    created = []
+    for item in batch:
+        try:
+            created.append(imports.Imported(composition_or_404(request, item["pk"]), item["warnings"]))
+        except Http404:
+            continue  # deleted since, in another tab
+    return render(request, "composer/compositions/imported.html", {"created": created})
 
 
 def _import_failed(request: HtmxHttpRequest, text: str, message: str, line: int | None = None) -> HttpResponse:
