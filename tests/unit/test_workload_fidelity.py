@@ -1,5 +1,6 @@
-"""Deployments whose selector, own metadata, strategy and other spec fields differ from their Pod template's
-round-trip with the same meaning; old compositions still render as before; lint checks the selectors."""
+"""Workloads of every kind whose selector, own metadata and spec fields (a Deployment's strategy, a
+StatefulSet's claim templates, a Job's completions, a CronJob's schedule …) differ from their Pod
+template's round-trip with the same meaning; old compositions still render as before; lint checks the selectors."""
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,14 +26,46 @@ strategies = st.one_of(
         {}, optional={"maxSurge": st.one_of(st.integers(0, 3), st.just("25%")),
                       "maxUnavailable": st.one_of(st.integers(0, 3), st.just("30%"))})}),
 )
-spec_extras = st.fixed_dictionaries({}, optional={
-    "minReadySeconds": st.integers(0, 60), "revisionHistoryLimit": st.integers(0, 10),
-    "progressDeadlineSeconds": st.integers(60, 900), "paused": st.booleans(),
-})
+
+claim_templates = st.lists(st.fixed_dictionaries({
+    "metadata": st.fixed_dictionaries({"name": st.sampled_from(["data", "logs"])}),
+    "spec": st.just({"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}),
+}), max_size=1)
+job_fields = {
+    "completions": st.integers(1, 5), "parallelism": st.integers(1, 3), "backoffLimit": st.integers(0, 6),
+    "ttlSecondsAfterFinished": st.integers(0, 3600), "completionMode": st.sampled_from(["NonIndexed", "Indexed"]),
+    "podFailurePolicy": st.just({"rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [42]}}]}),
+}
+# Per kind: its own spec fields beyond replicas, selector and template, as real manifests write them.
+KIND_SPECS = {
+    "Deployment": st.fixed_dictionaries({}, optional={
+        "strategy": strategies.filter(bool), "minReadySeconds": st.integers(0, 60),
+        "revisionHistoryLimit": st.integers(0, 10), "progressDeadlineSeconds": st.integers(60, 900),
+        "paused": st.booleans()}),
+    "StatefulSet": st.fixed_dictionaries({"serviceName": values}, optional={
+        "podManagementPolicy": st.sampled_from(["OrderedReady", "Parallel"]),
+        "updateStrategy": st.one_of(st.just({"type": "OnDelete"}),
+                                    st.just({"type": "RollingUpdate", "rollingUpdate": {"partition": 1}})),
+        "volumeClaimTemplates": claim_templates, "minReadySeconds": st.integers(0, 60),
+        "persistentVolumeClaimRetentionPolicy": st.just({"whenDeleted": "Delete", "whenScaled": "Retain"})}),
+    "DaemonSet": st.fixed_dictionaries({}, optional={
+        "updateStrategy": st.just({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}}),
+        "minReadySeconds": st.integers(0, 60), "revisionHistoryLimit": st.integers(0, 10)}),
+    "ReplicaSet": st.fixed_dictionaries({}, optional={"minReadySeconds": st.integers(0, 60)}),
+    "Job": st.fixed_dictionaries({}, optional=job_fields),
+    "CronJob": st.fixed_dictionaries({"schedule": st.sampled_from(["*/5 * * * *", "@hourly", "0 3 * * 1-5"])},
+                                     optional={"concurrencyPolicy": st.sampled_from(["Allow", "Forbid", "Replace"]),
+                                               "suspend": st.booleans(), "timeZone": st.just("Europe/Berlin"),
+                                               "successfulJobsHistoryLimit": st.integers(0, 5)}),
+}
+API_VERSIONS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1", "ReplicaSet": "apps/v1",
+                "Job": "batch/v1", "CronJob": "batch/v1"}
 
 
 @st.composite
-def deployments(draw: st.DrawFn) -> list[dict]:
+def workloads(draw: st.DrawFn, kinds: tuple[str, ...] = tuple(KIND_SPECS)) -> list[dict]:
+    """A controller of a random kind (and maybe a Service), written as a person would write it."""
+    kind = draw(st.sampled_from(kinds))
     pod_labels = draw(label_maps.filter(bool))
     chosen = draw(st.lists(st.sampled_from(sorted(pod_labels)), min_size=1, unique=True))
     selector: dict = {"matchLabels": {key: pod_labels[key] for key in chosen}}
@@ -48,13 +81,24 @@ def deployments(draw: st.DrawFn) -> list[dict]:
     if (pod_annotations := draw(annotation_maps)):
         template_metadata["annotations"] = pod_annotations
     containers = [{"name": f"c{index}", "image": "busybox:1.36"} for index in range(draw(st.integers(1, 3)))]
-    spec: dict = {"selector": selector, "template": {"metadata": template_metadata, "spec": {"containers": containers}}}
-    if (replicas := draw(st.one_of(st.none(), st.integers(0, 5)))) is not None:
+    pod_spec: dict = {"containers": containers}
+    if kind in ("Job", "CronJob"):
+        pod_spec["restartPolicy"] = draw(st.sampled_from(["Never", "OnFailure"]))
+    template = {"metadata": template_metadata, "spec": pod_spec}
+    spec: dict = draw(KIND_SPECS[kind])
+    if kind == "CronJob":
+        job_spec = {**draw(st.fixed_dictionaries({}, optional=job_fields)), "template": template}
+        spec["jobTemplate"] = {"spec": job_spec}
+        if draw(st.booleans()):
+            spec["jobTemplate"]["metadata"] = {"labels": {"cron": "yes"}}
+    else:
+        spec["template"] = template
+        if kind != "Job":
+            spec["selector"] = selector
+    if kind in ("Deployment", "StatefulSet", "ReplicaSet") and (replicas := draw(st.one_of(
+            st.none(), st.integers(0, 5)))) is not None:
         spec["replicas"] = replicas
-    if (strategy := draw(strategies)) is not None:
-        spec["strategy"] = strategy
-    spec.update(draw(spec_extras))
-    manifests = [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec}]
+    manifests = [{"apiVersion": API_VERSIONS[kind], "kind": kind, "metadata": metadata, "spec": spec}]
     if draw(st.booleans()):
         service_selector = {key: pod_labels[key] for key in draw(st.lists(st.sampled_from(sorted(pod_labels)),
                                                                          min_size=1, unique=True))}
@@ -69,16 +113,16 @@ def deployments(draw: st.DrawFn) -> list[dict]:
     return manifests
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(deployments())
-def test_random_deployments_round_trip_with_the_same_meaning(manifests):
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(workloads())
+def test_random_workloads_of_every_kind_round_trip_with_the_same_meaning(manifests):
     result = import_manifests(load_documents(dump_documents(manifests)))
     assert result.warnings == []
     rendered = render(result.composition)
     expected, found = meaning(manifests), meaning(rendered)
     assert sorted(found) == sorted(expected)
     assert [problem for key in expected for problem in differences(expected[key], found[key])] == []
-    selector_codes = ("selector-mismatch", "service-selects-nothing")
+    selector_codes = ("selector-mismatch", "service-selects-nothing", "job-restart-policy", "cron-schedule")
     assert not [p for p in lint(build(result.composition)) if p.code in selector_codes]
 
 
