@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from composer.domain.fitting import fitted_params
 from composer.domain.kinds import KINDS, set_path
 from composer.domain.model import Composition, Helper
 from composer.domain.patterns import CATALOG, UnknownPattern, get_pattern
@@ -61,6 +62,8 @@ def add_helper(
     cleaned, errors = pattern.clean_params(params)
     if errors:
         raise EditError("invalid parameters", errors)
+    params = {**fitted_params(composition, pattern, params), **params}
+    cleaned = pattern.clean_params(params)[0]
     taken = container_names(composition)
     if pattern.id == "custom":
         if not cleaned["container"].get("name") or not cleaned["container"].get("image"):

@@ -6,6 +6,7 @@ exactly like pattern-built ones.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -89,13 +90,81 @@ def _port_clashes(rendering: Rendering, where: str) -> Iterator[Problem]:
                 )
     names: dict[str, str] = {}
     for list_name, index, container in _all_containers(rendering):
+        own: set[str] = set()
         for port_index, port in enumerate(container.get("ports") or []):
             name = port.get("name")
-            if name and name in names and names[name] != container.get("name"):
-                yield Problem(E, "duplicate-port-name", f"Port name '{name}' is used by two containers",
-                              f"{where}: spec.{list_name}[{index}].ports[{port_index}].name")
+            location = f"{where}: spec.{list_name}[{index}].ports[{port_index}].name"
+            if name and name in own:
+                yield Problem(E, "duplicate-port-name",
+                              f"Container '{container.get('name')}' names two ports '{name}': the API server "
+                              "refuses it", location)
+            elif name and name in names:
+                # The API server accepts it with a warning; a Service targeting the name reaches either.
+                yield Problem(W, "duplicate-port-name",
+                              f"Port name '{name}' is used by '{names[name]}' and '{container.get('name')}': a "
+                              "Service port that targets it by name may reach either", location)
             if name:
-                names[name] = container.get("name", "")
+                own.add(name)
+                names.setdefault(name, container.get("name", ""))
+
+
+PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+
+
+def _pull_policies(rendering: Rendering, where: str) -> Iterator[Problem]:
+    for list_name, index, container in _all_containers(rendering):
+        policy = container.get("imagePullPolicy")
+        if policy is not None and policy not in PULL_POLICIES:
+            yield Problem(E, "image-pull-policy",
+                          f"Container '{container.get('name')}': imagePullPolicy {policy!r} must be one of "
+                          f"{', '.join(PULL_POLICIES)} (the API server refuses anything else)",
+                          f"{where}: spec.{list_name}[{index}].imagePullPolicy")
+
+
+def _named_probe_ports(rendering: Rendering, where: str) -> Iterator[Problem]:
+    """A probe may name a port only if its own container declares it: the kubelet looks nowhere else."""
+    for list_name, index, container in _all_containers(rendering):
+        declared = {port.get("name") for port in container.get("ports") or []}
+        for probe in PROBES:
+            handler = container.get(probe) or {}
+            for action in ("httpGet", "tcpSocket", "grpc"):
+                target = (handler.get(action) or {}).get("port")
+                if isinstance(target, str) and target not in declared:
+                    yield Problem(E, "probe-port",
+                                  f"Container '{container.get('name')}': its {probe} checks port '{target}', "
+                                  "which it does not declare, so the probe can never succeed",
+                                  f"{where}: spec.{list_name}[{index}].{probe}.{action}.port")
+
+
+LOCAL_URL = re.compile(r"\b(https?)://(?:localhost|127\.0\.0\.1)(?::(\d{1,5}))?(?=[/\s'\"]|$)")
+
+
+def _local_targets(rendering: Rendering, where: str) -> Iterator[Problem]:
+    """A URL on localhost that a pattern's helper calls must reach a port another container declares, in the
+    scheme that port speaks (plain HTTP to a TLS terminator's port fails). Custom containers are left alone:
+    real apps often listen on ports they do not declare."""
+    tls_ports = {item.params.get("listen_port") for item in rendering.helpers if item.pattern.id == "tls-terminator"}
+    running = [c for list_name, _, c in _all_containers(rendering)
+               if list_name == "containers" or _is_native_sidecar(list_name, c)]
+    for item in rendering.helpers:
+        if item.pattern.id == "custom" or item.placement == Placement.INIT:
+            continue
+        container = item.container
+        others = {port.get("containerPort") for other in running if other.get("name") != container.get("name")
+                  for port in other.get("ports") or []}
+        texts = [*(container.get("command") or []), *(container.get("args") or []),
+                 *(str(variable.get("value", "")) for variable in container.get("env") or [])]
+        for scheme, number in sorted({match.groups() for text in texts for match in LOCAL_URL.finditer(str(text))}):
+            port = int(number) if number else (443 if scheme == "https" else 80)
+            location = f"{where}: helper {item.helper.id}"
+            if port not in others:
+                yield Problem(W, "local-target-port",
+                              f"'{item.container_name}' ({item.pattern.title}) calls {scheme}://localhost:{port}, but "
+                              f"no other container declares port {port}: set it to the app's port", location)
+            elif scheme == "http" and port in tls_ports:
+                yield Problem(W, "plain-http-to-tls",
+                              f"'{item.container_name}' ({item.pattern.title}) sends plain HTTP to localhost:{port}, "
+                              "where the TLS terminator expects TLS: call the app's internal port instead", location)
 
 
 def _claim_templates(rendering: Rendering) -> list[str]:
@@ -372,6 +441,9 @@ CHECKS = (
     _names,
     _duplicate_names,
     _port_clashes,
+    _pull_policies,
+    _named_probe_ports,
+    _local_targets,
     _volumes,
     _init_rules,
     _privileged,

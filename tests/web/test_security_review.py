@@ -384,7 +384,7 @@ def test_recreate_passes_the_deploy_gate_and_needs_the_undeploy_right(client, al
     grant(alice_in, can_deploy=True)
     composition = EXAMPLES_BY_ID["log-tailer"].build()
     composition.app.ports = [{"containerPort": 8080}]
-    edits.add_helper(composition, "health-endpoint")  # listens on 8080 too: a port clash, an error
+    edits.add_helper(composition, "health-endpoint", {"port": 8080})  # the app's port: a port clash, an error
     clashing = SavedComposition.create(composition, owner=alice_in)
     fine = SavedComposition.create(EXAMPLES_BY_ID["log-tailer"].build(), owner=alice_in)
     form = {"context": proxied_target.context, "namespace": proxied_target.namespace, "action": "recreate"}
