@@ -24,7 +24,7 @@ from composer.domain.model import Composition
 from composer.domain.patterns import get_pattern
 from composer.domain.patterns.base import ParamKind, Pattern
 from composer.domain.render import build
-from composer.domain.yamlio import YamlError, load_documents
+from composer.domain.yamlio import YamlError, load_documents, load_value
 from composer.http.preconditions import BadPrecondition, edited_revision
 from composer.models import SavedComposition, StaleRevision
 from composer.web.compositions import fields as form_fields
@@ -71,8 +71,9 @@ def _record(request: HtmxHttpRequest, saved: SavedComposition, composition: Comp
     saved.record(composition, message, edited_revision(request))
 
 
-def _edit_failed(request: HtmxHttpRequest, saved: SavedComposition, error: edits.EditError) -> HttpResponse:
-    response = render_workspace(request, saved, notice=_message(error), notice_is_error=True)
+def _edit_failed(request: HtmxHttpRequest, saved: SavedComposition, error: edits.EditError,
+                 **extra) -> HttpResponse:
+    response = render_workspace(request, saved, notice=_message(error), notice_is_error=True, **extra)
     response.status_code = 400  # composer/http/errors.py: bad input, as the API answers it
     return response
 
@@ -225,6 +226,72 @@ def helper_params(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResp
     if errors:
         response.status_code = 400
     return response
+
+
+@require_POST
+@refuses_stale_edits
+def edit_override(request: HtmxHttpRequest, pk: int, helper_id: str, field: str) -> HttpResponse:
+    """A field set by hand, edited where it is shown: a field edit (the preview, the message beside it)."""
+    saved = composition_or_404(request, pk)
+    composition = saved.composition()
+    errors: dict[str, str] = {}
+    try:
+        message = edits.set_override(composition, helper_id, field, load_value(request.POST.get("value", "")))
+    except YamlError as error:
+        errors = {"value": str(error)}
+    except edits.EditError as error:
+        errors = {"value": "; ".join(error.errors.values()) or str(error)}
+    else:
+        _record(request, saved, composition, message)
+    response = render_after_field_edit(request, saved, f"override-{helper_id}-{field}", ["value"], errors,
+                                       edited_override=(helper_id, field))
+    if errors:
+        response.status_code = 400
+    return response
+
+
+@require_POST
+@refuses_stale_edits
+def add_override(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
+    """Sets another field by hand: the card shows it (the workspace), its editor focused; a bad field or
+    value is a message beside it, and the form stays as typed."""
+    saved = composition_or_404(request, pk)
+    composition = saved.composition()
+    field = request.POST.get("field", "")
+    errors = {} if field else {"field": "choose a container field"}
+    try:
+        value = load_value(request.POST.get("value", ""))
+    except YamlError as error:
+        errors["value"] = str(error)
+    if not errors:
+        try:
+            message = edits.set_override(composition, helper_id, field, value)
+        except edits.EditError as error:
+            errors = error.errors or {"field": str(error)}
+    if errors:
+        response = render_after_field_edit(request, saved, f"override-add-{helper_id}", ["field", "value"], errors)
+        response.status_code = 400
+        response["HX-Retarget"] = "#preview"  # the messages beside the form; the form is not replaced
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    _record(request, saved, composition, message)
+    return render_workspace(request, saved, overrides_open=helper_id, focus=f"ov-{helper_id}-{field}")
+
+
+@require_POST
+@refuses_stale_edits
+def reset_override(request: HtmxHttpRequest, pk: int, helper_id: str, field: str | None = None) -> HttpResponse:
+    """One field set by hand (every one: no `field`) back to the pattern's; the panel stays open, focused."""
+    saved = composition_or_404(request, pk)
+    composition = saved.composition()
+    kept_open = {"overrides_open": helper_id, "focus": f"overrides-{helper_id}"}
+    try:
+        message = edits.reset_override(composition, helper_id, field)
+    except edits.EditError as error:
+        return _edit_failed(request, saved, error, **kept_open)
+    _record(request, saved, composition, message)
+    what = f"{field} is" if field else "Every field is"
+    return render_workspace(request, saved, notice=f"{what} the pattern's again.", **kept_open)
 
 
 def _form_edit(request: HtmxHttpRequest, pk: int, apply_form, form_id: str, fields: list[str], message: str):
