@@ -34,10 +34,10 @@ def test_the_card_shows_the_fields_set_by_hand_beside_the_patterns(client, impor
     assert helper_of(imported)["pattern"] == "log-tailer"
     html = client.get(imported.get_absolute_url()).content.decode()
     assert '<summary id="overrides-summary-h1">2 fields set by hand</summary>' in html
-    assert '<textarea id="ov-h1-resources" name="value"' in html and "cpu: 100m" in html
+    assert '<textarea id="ov-h1-0" name="value"' in html and "cpu: 100m" in html
     # what resetting gives: the pattern leaves resources out, and mounts the logs read-only
-    assert 'id="ov-pattern-h1-resources" class="override-pattern"><span class="hint">The pattern leaves it out.' in html
-    pattern_mounts = html.split('id="ov-pattern-h1-volumeMounts"')[1].split("</pre>")[0]
+    assert 'id="ov-pattern-h1-0" class="override-pattern"><span class="hint">The pattern leaves it out.' in html
+    pattern_mounts = html.split('id="ov-pattern-h1-1"')[1].split("</pre>")[0]
     assert "readOnly: true" in pattern_mounts
     assert "Reset <span class=\"visually-hidden\">resources </span>to the pattern's" in html
     assert "Reset all <span class=\"visually-hidden\">fields of count-log-1 </span>to the pattern's" in html
@@ -47,38 +47,39 @@ def test_the_card_shows_the_fields_set_by_hand_beside_the_patterns(client, impor
 
 
 def test_one_field_reads_singular_and_a_helper_without_any_offers_to_set_one(client, imported):
-    hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/volumeMounts/reset")
+    hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/reset", {"field": "volumeMounts"})
     html = client.get(imported.get_absolute_url()).content.decode()
     assert ">1 field set by hand</summary>" in html
-    hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/reset")
+    hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/reset-all")
     html = client.get(imported.get_absolute_url()).content.decode()
     assert ">Set fields by hand</summary>" in html and 'id="override-add-h1"' in html
 
 
 def test_editing_a_field_saves_it_and_updates_the_preview(client, imported):
-    response = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/resources",
-                       {"value": "limits:\n  memory: 128Mi\n"})
+    response = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/edit",
+                       {"field": "resources", "value": "limits:\n  memory: 128Mi\n"})
     html = response.content.decode()
     assert response.status_code == 200 and 'id="preview"' in html and "128Mi" in html
-    assert '<span id="err-override-h1-resources-value" class="field-error" hx-swap-oob="true"></span>' in html
+    assert '<span id="err-override-h1-0-value" class="field-error" hx-swap-oob="true"></span>' in html
     assert helper_of(imported)["overrides"]["resources"] == {"limits": {"memory": "128Mi"}}
     assert last_message(imported) == "set resources of h1 by hand"
 
 
 def test_an_empty_value_leaves_the_field_out_and_says_removed(client, imported):
-    response = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/resources", {"value": ""})
+    response = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/edit", {"field": "resources", "value": ""})
     html = response.content.decode()
     assert response.status_code == 200
-    assert '<span id="ov-state-h1-resources" class="override-state" hx-swap-oob="true">removed</span>' in html
+    assert '<span id="ov-state-h1-0" class="override-state" hx-swap-oob="true">removed</span>' in html
     assert helper_of(imported)["overrides"]["resources"] is None
 
 
 def test_bad_yaml_is_a_400_beside_the_field_and_nothing_is_saved(client, imported):
     revision = imported.revision
-    response = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/resources", {"value": "limits: [x"})
+    response = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/edit",
+                       {"field": "resources", "value": "limits: [x"})
     html = response.content.decode()
     assert response.status_code == 400
-    assert '<span id="err-override-h1-resources-value" class="field-error" hx-swap-oob="true">line ' in html
+    assert '<span id="err-override-h1-0-value" class="field-error" hx-swap-oob="true">line ' in html
     assert "Not saved" in html
     imported.refresh_from_db()
     assert imported.revision == revision
@@ -86,7 +87,8 @@ def test_bad_yaml_is_a_400_beside_the_field_and_nothing_is_saved(client, importe
 
 def test_a_value_of_the_wrong_shape_is_a_400_and_nothing_is_saved(client, imported):
     revision = imported.revision
-    response = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/volumeMounts", {"value": "/var/log"})
+    response = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/edit",
+                       {"field": "volumeMounts", "value": "/var/log"})
     assert response.status_code == 400 and "volumeMounts must be a list (found a string)" in response.content.decode()
     imported.refresh_from_db()
     assert imported.revision == revision
@@ -99,7 +101,7 @@ def test_setting_another_field_shows_it_open_and_focused(client, imported):
     assert response.status_code == 200 and 'id="workspace"' in html
     assert '<details class="overrides has-overrides" id="overrides-h1" open>' in html
     assert ">3 fields set by hand</summary>" in html
-    assert 'id="ov-h1-imagePullPolicy" name="value"' in html and "autofocus>IfNotPresent</textarea>" in html
+    assert 'id="ov-h1-2" name="value"' in html and "autofocus>IfNotPresent</textarea>" in html
     assert helper_of(imported)["overrides"]["imagePullPolicy"] == "IfNotPresent"
     assert last_message(imported) == "set imagePullPolicy of h1 by hand"
 
@@ -124,13 +126,13 @@ def test_a_field_that_cannot_be_set_is_a_400_beside_the_form(client, imported, f
 
 
 def test_the_name_cannot_be_edited_as_a_field_set_by_hand_either(client, imported):
-    response = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/name", {"value": "other"})
+    response = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/edit", {"field": "name", "value": "other"})
     assert response.status_code == 400 and "a parameter, not an override" in response.content.decode()
     assert "name" not in helper_of(imported)["overrides"]
 
 
 def test_reset_one_field_gives_the_patterns_value_and_keeps_the_panel_open(client, imported):
-    response = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/volumeMounts/reset")
+    response = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/reset", {"field": "volumeMounts"})
     html = response.content.decode()
     assert response.status_code == 200 and "volumeMounts is the pattern&#x27;s again." in html
     assert '<details class="overrides has-overrides" id="overrides-h1" open>' in html
@@ -142,18 +144,18 @@ def test_reset_one_field_gives_the_patterns_value_and_keeps_the_panel_open(clien
 
 
 def test_reset_all(client, imported):
-    response = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/reset")
+    response = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/reset-all")
     assert response.status_code == 200 and "Every field is the pattern&#x27;s again." in response.content.decode()
     assert helper_of(imported)["overrides"] == {}
     assert last_message(imported) == "reset every field of h1 to the pattern's"
-    again = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/reset")
+    again = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/reset-all")
     assert again.status_code == 400 and "no field of h1 is set by hand" in again.content.decode()
 
 
 def test_resetting_a_field_not_set_by_hand_or_of_an_unknown_helper_is_a_400(client, imported):
     revision = imported.revision
-    assert hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/tty/reset").status_code == 400
-    assert hx_post(client, f"/c/{imported.pk}/helpers/h9/overrides/resources/reset").status_code == 400
+    assert hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/reset", {"field": "tty"}).status_code == 400
+    assert hx_post(client, f"/c/{imported.pk}/helpers/h9/overrides/reset", {"field": "resources"}).status_code == 400
     unknown = hx_post(client, f"/c/{imported.pk}/helpers/h9/overrides/add", {"field": "tty", "value": "true"})
     assert unknown.status_code == 400 and "no helper &#x27;h9&#x27;" in unknown.content.decode()
     imported.refresh_from_db()
@@ -161,10 +163,10 @@ def test_resetting_a_field_not_set_by_hand_or_of_an_unknown_helper_is_a_400(clie
 
 
 @pytest.mark.parametrize("path, data", [
-    ("helpers/h1/overrides/resources", {"value": "{}"}),
+    ("helpers/h1/overrides/edit", {"field": "resources", "value": "{}"}),
     ("helpers/h1/overrides/add", {"field": "tty", "value": "true"}),
-    ("helpers/h1/overrides/resources/reset", {}),
-    ("helpers/h1/overrides/reset", {}),
+    ("helpers/h1/overrides/reset", {"field": "resources"}),
+    ("helpers/h1/overrides/reset-all", {}),
 ])
 def test_an_edit_on_an_old_revision_is_a_409_and_changes_nothing(client, imported, path, data):
     hx_post(client, f"/c/{imported.pk}/helpers/h1/params", {"name": "tailer", "image": "busybox:1.37",
@@ -176,9 +178,22 @@ def test_an_edit_on_an_old_revision_is_a_409_and_changes_nothing(client, importe
     assert helper_of(imported) == before and imported.revision == 2
 
 
+def test_an_imported_field_of_any_name_is_shown_and_can_be_reset(client, db):
+    text = TAILER_SET_BY_HAND.replace("    command: [tail", '    "x/y": 1\n    "": 2\n    "<b>": 3\n    command: [tail')
+    saved = import_yaml(text).saved
+    assert list(helper_of(saved)["overrides"])[:3] == ["x/y", "", "<b>"]
+    html = client.get(saved.get_absolute_url()).content.decode()
+    assert ">5 fields set by hand</summary>" in html and "<code>&lt;b&gt;</code>" in html
+    refused = hx_post(client, f"/c/{saved.pk}/helpers/h1/overrides/edit", {"field": "x/y", "value": "2"})
+    assert refused.status_code == 400 and "not a field of a Kubernetes container" in refused.content.decode()
+    for field in ("x/y", "", "<b>"):
+        assert hx_post(client, f"/c/{saved.pk}/helpers/h1/overrides/reset", {"field": field}).status_code == 200
+    assert list(helper_of(saved)["overrides"]) == ["resources", "volumeMounts"]
+
+
 def test_overrides_edits_need_post(client, imported):
-    assert client.get(f"/c/{imported.pk}/helpers/h1/overrides/reset").status_code == 405
-    assert client.get(f"/c/{imported.pk}/helpers/h1/overrides/resources").status_code == 405
+    assert client.get(f"/c/{imported.pk}/helpers/h1/overrides/reset-all").status_code == 405
+    assert client.get(f"/c/{imported.pk}/helpers/h1/overrides/edit").status_code == 405
 
 
 def test_a_param_edit_updates_what_the_pattern_would_give(client, imported):
@@ -186,7 +201,7 @@ def test_a_param_edit_updates_what_the_pattern_would_give(client, imported):
         "name": "count-log-1", "image": "busybox:1.37", "volume": "varlog", "log_dir": "/var/log/app",
         "log_file": "1.log"})
     html = response.content.decode()
-    pattern_mounts = html.split('<div id="ov-pattern-h1-volumeMounts" class="override-pattern" hx-swap-oob="true">')[1]
+    pattern_mounts = html.split('<div id="ov-pattern-h1-1" class="override-pattern" hx-swap-oob="true">')[1]
     assert "mountPath: /var/log/app" in pattern_mounts.split("</div>")[0]
 
 

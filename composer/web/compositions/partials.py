@@ -28,7 +28,13 @@ from composer.domain.yamlio import YamlError, load_documents, load_value
 from composer.http.preconditions import BadPrecondition, edited_revision
 from composer.models import SavedComposition, StaleRevision
 from composer.web.compositions import fields as form_fields
-from composer.web.compositions.workspace import helper_cards, render_after_field_edit, render_workspace
+from composer.web.compositions.workspace import (
+    helper_cards,
+    override_form_id,
+    override_input_id,
+    render_after_field_edit,
+    render_workspace,
+)
 from composer.web.objects import composition_or_404
 from composer.web.requests import HtmxHttpRequest
 
@@ -228,12 +234,23 @@ def helper_params(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResp
     return response
 
 
+def _override_index(composition: Composition, helper_id: str, field: str) -> int:
+    """Where `field` is (or, set now, will be) among the helper's overrides: its editor's element ids."""
+    try:
+        names = list(composition.helper(helper_id).overrides)
+    except KeyError:
+        return 0
+    return names.index(field) if field in names else len(names)
+
+
 @require_POST
 @refuses_stale_edits
-def edit_override(request: HtmxHttpRequest, pk: int, helper_id: str, field: str) -> HttpResponse:
+def edit_override(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
     """A field set by hand, edited where it is shown: a field edit (the preview, the message beside it)."""
     saved = composition_or_404(request, pk)
     composition = saved.composition()
+    field = request.POST.get("field", "")
+    index = _override_index(composition, helper_id, field)
     errors: dict[str, str] = {}
     try:
         message = edits.set_override(composition, helper_id, field, load_value(request.POST.get("value", "")))
@@ -243,8 +260,8 @@ def edit_override(request: HtmxHttpRequest, pk: int, helper_id: str, field: str)
         errors = {"value": "; ".join(error.errors.values()) or str(error)}
     else:
         _record(request, saved, composition, message)
-    response = render_after_field_edit(request, saved, f"override-{helper_id}-{field}", ["value"], errors,
-                                       edited_override=(helper_id, field))
+    response = render_after_field_edit(request, saved, override_form_id(helper_id, index), ["value"], errors,
+                                       edited_override=(helper_id, index))
     if errors:
         response.status_code = 400
     return response
@@ -275,13 +292,25 @@ def add_override(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpRespo
         response["HX-Reswap"] = "outerHTML"
         return response
     _record(request, saved, composition, message)
-    return render_workspace(request, saved, overrides_open=helper_id, focus=f"ov-{helper_id}-{field}")
+    focus = override_input_id(helper_id, _override_index(composition, helper_id, field))
+    return render_workspace(request, saved, overrides_open=helper_id, focus=focus)
 
 
 @require_POST
 @refuses_stale_edits
-def reset_override(request: HtmxHttpRequest, pk: int, helper_id: str, field: str | None = None) -> HttpResponse:
-    """One field set by hand (every one: no `field`) back to the pattern's; the panel stays open, focused."""
+def reset_override(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
+    """One field set by hand back to the pattern's; the panel stays open, focused."""
+    return _reset(request, pk, helper_id, request.POST.get("field", ""))
+
+
+@require_POST
+@refuses_stale_edits
+def reset_overrides(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
+    """Every field set by hand back to the pattern's; the panel stays open, focused."""
+    return _reset(request, pk, helper_id, None)
+
+
+def _reset(request: HtmxHttpRequest, pk: int, helper_id: str, field: str | None) -> HttpResponse:
     saved = composition_or_404(request, pk)
     composition = saved.composition()
     kept_open = {"overrides_open": helper_id, "focus": f"overrides-{helper_id}"}
@@ -290,7 +319,7 @@ def reset_override(request: HtmxHttpRequest, pk: int, helper_id: str, field: str
     except edits.EditError as error:
         return _edit_failed(request, saved, error, **kept_open)
     _record(request, saved, composition, message)
-    what = f"{field} is" if field else "Every field is"
+    what = "Every field is" if field is None else f"{field or repr(field)} is"
     return render_workspace(request, saved, notice=f"{what} the pattern's again.", **kept_open)
 
 

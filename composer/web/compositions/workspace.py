@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from composer.domain.edits import overridable_fields
@@ -62,6 +64,7 @@ class OverrideField:
     """One top-level container field a helper sets by hand, beside what its pattern alone makes."""
 
     helper_id: str
+    index: int  # in the helper's overrides: element ids (an imported field's name may be any text)
     name: str
     value: Any  # None: the field is left out
     pattern_sets: bool
@@ -69,11 +72,15 @@ class OverrideField:
 
     @property
     def input_id(self) -> str:
-        return f"ov-{self.helper_id}-{self.name}"
+        return override_input_id(self.helper_id, self.index)
 
     @property
     def form_id(self) -> str:
-        return f"override-{self.helper_id}-{self.name}"
+        return override_form_id(self.helper_id, self.index)
+
+    @property
+    def element_id(self) -> str:
+        return f"{self.helper_id}-{self.index}"
 
     @property
     def removed(self) -> bool:
@@ -121,15 +128,29 @@ class HelperCard:
         return f"{count} field{'' if count == 1 else 's'} set by hand"
 
     @property
-    def addable_fields(self) -> list[str]:
-        taken = {override.name for override in self.overrides}
-        return [name for name in overridable_fields() if name not in taken]
+    def addable_options(self) -> str:
+        """The <option>s of the Container fields not set by hand yet."""
+        return _field_options(frozenset(override.name for override in self.overrides))
+
+
+@functools.lru_cache(maxsize=64)
+def _field_options(taken: frozenset[str]) -> str:
+    # Built once per set of fields taken, not on every card of every render (two dozen options each).
+    return format_html_join("", "<option>{}</option>", ((n,) for n in overridable_fields() if n not in taken))
+
+
+def override_input_id(helper_id: str, index: int) -> str:
+    return f"ov-{helper_id}-{index}"
+
+
+def override_form_id(helper_id: str, index: int) -> str:
+    return f"override-{helper_id}-{index}"
 
 
 def _override_fields(placed: PlacedHelper) -> list[OverrideField]:
     own = placed.pattern_container
-    return [OverrideField(placed.helper.id, name, value, name in own, own.get(name))
-            for name, value in placed.helper.overrides.items()]
+    return [OverrideField(placed.helper.id, index, name, value, name in own, own.get(name))
+            for index, (name, value) in enumerate(placed.helper.overrides.items())]
 
 
 def helper_cards(rendering: Rendering) -> tuple[list[HelperCard], list[HelperCard]]:
@@ -195,10 +216,11 @@ def render_after_field_edit(
 ) -> HttpResponse:
     """The preview, plus the messages beside every field of the edited form (cleared ones too)."""
     context = workspace_context(saved, **extra)
-    if context.get("edited_override"):  # (helper id, field): its "removed" mark follows the value
-        helper_id, name = context["edited_override"]
+    if context.get("edited_override"):  # (helper id, index): its "removed" mark follows the value
+        helper_id, index = context["edited_override"]
         context["edited_override"] = next(
-            (o for card in context["cards"] for o in card.overrides if (o.helper_id, o.name) == (helper_id, name)), None
+            (o for card in context["cards"] for o in card.overrides if (o.helper_id, o.index) == (helper_id, index)),
+            None,
         )
     context.update({
         "form_id": form_id,
