@@ -16,7 +16,7 @@ urlpatterns = [
     path("api/v1/compositions/<int:pk>/helpers/<str:helper_id>", compositions.helper, name="api-helper"),
     path("api/v1/compositions/<int:pk>/helpers/<str:helper_id>/overrides", compositions.helper_overrides,
          name="api-helper-overrides"),
-    path("api/v1/compositions/<int:pk>/helpers/<str:helper_id>/overrides/<str:field>", compositions.helper_override,
+    path("api/v1/compositions/<int:pk>/helpers/<str:helper_id>/overrides/<path:field>", compositions.helper_override,
          name="api-helper-override"),
     path("api/v1/compositions/<int:pk>/deploy", deploys.deploy, name="api-deploy"),
     path("api/v1/compositions/<int:pk>/diff", deploys.diff, name="api-diff"),

@@ -260,6 +260,14 @@ def test_api_refuses_an_unknown_helper_and_an_old_revision(api, imported):
     assert helper_of(imported)["overrides"]["tty"] is True
 
 
+def test_api_resets_an_imported_field_whatever_its_name(api, db):
+    text = TAILER_SET_BY_HAND.replace("    command: [tail", '    "x/y": 1\n    command: [tail')
+    saved = import_yaml(text).saved
+    response = api.delete(f"compositions/{saved.pk}/helpers/h1/overrides/x%2Fy")
+    assert response.status_code == 200
+    assert list(response.json()["composition"]["helpers"][0]["overrides"]) == ["resources", "volumeMounts"]
+
+
 def test_a_composition_put_with_an_override_of_the_wrong_shape_is_refused(api, imported):
     data = {**imported.data}
     data["helpers"] = [{**data["helpers"][0], "overrides": {"volumeMounts": "/var/log"}}]
