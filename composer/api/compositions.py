@@ -164,6 +164,33 @@ def helper(request: HttpRequest, pk: int, helper_id: str) -> HttpResponse:
     return _detail(saved)
 
 
+@api_view("PUT", "DELETE")
+def helper_override(request: HttpRequest, pk: int, helper_id: str, field: str) -> JsonResponse:
+    """PUT {"value": …} sets one field of the helper's container by hand (null: left out); DELETE resets
+    it to the pattern's."""
+    saved = _saved(request, pk)
+    current = saved.composition()
+    if request.method == "DELETE":
+        message = edits.reset_override(current, helper_id, field)
+    else:
+        body = json_object(request)
+        if set(body) != {"value"}:
+            raise ApiError(400, 'send {"value": …} (null leaves the field out)', {"value": "required, and alone"})
+        message = edits.set_override(current, helper_id, field, body["value"])
+    saved.record(current, message, edited_revision(request))
+    return _detail(saved)
+
+
+@api_view("DELETE")
+def helper_overrides(request: HttpRequest, pk: int, helper_id: str) -> JsonResponse:
+    """Every field of the helper's container set by hand back to the pattern's."""
+    saved = _saved(request, pk)
+    current = saved.composition()
+    message = edits.reset_override(current, helper_id, None)
+    saved.record(current, message, edited_revision(request))
+    return _detail(saved)
+
+
 @api_view("POST")
 def helper_order(request: HttpRequest, pk: int) -> JsonResponse:
     saved = _saved(request, pk)

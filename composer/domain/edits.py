@@ -14,6 +14,8 @@ from composer.domain.kinds import KINDS, set_path
 from composer.domain.model import Composition, Helper
 from composer.domain.patterns import CATALOG, UnknownPattern, get_pattern
 from composer.domain.render import effective_role, place_helper
+from composer.domain.schema import container_fields
+from composer.domain.shapes import container_problems
 
 
 class EditError(ValueError):
@@ -177,3 +179,51 @@ def _give_headless_service(composition: Composition) -> None:
         service.enabled = True
         service.extra["clusterIP"] = "None"
     composition.workload.extra["serviceName"] = service.name or composition.workload.name
+
+
+# Container fields a helper's overrides may not set: its name is a parameter, and whether it restarts
+# follows where it runs (an init container, or a native sidecar: the "Run as native sidecar" switch).
+NOT_OVERRIDABLE = {
+    "name": "the container name is a parameter, not an override",
+    "restartPolicy": "restartPolicy follows where the helper runs: use Run as native sidecar",
+}
+
+
+def overridable_fields() -> list[str]:
+    """The Container fields (the newest Kubernetes schema shipped) a helper may have set by hand."""
+    return sorted(container_fields() - NOT_OVERRIDABLE.keys())
+
+
+def set_override(composition: Composition, helper_id: str, field: str, value: Any) -> str:
+    """Sets one top-level field of the helper's container by hand (None: the field is left out), over what
+    its pattern makes; returns the revision message."""
+    helper = find_helper(composition, helper_id)
+    problem = NOT_OVERRIDABLE.get(field)
+    if problem is None and field not in container_fields():
+        problem = f"'{field}' is not a field of a Kubernetes container"
+    if problem is None and helper.pattern == "custom":
+        problem = "a custom container is written whole in its Container spec parameter: edit it there"
+    if problem:
+        raise EditError(f"cannot set {field} of {helper_id} by hand", {"field": problem})
+    # Shapes only (render and lint rely on them); the values are the schema check's.
+    shape = container_problems({"name": "", **({} if value is None else {field: value})}, "container")
+    if shape:
+        raise EditError(f"cannot set {field} of {helper_id} by hand",
+                        {"value": shape[0].removeprefix("container.")})
+    helper.overrides[field] = copy.deepcopy(value)
+    return f"set {field} of {helper_id} by hand"
+
+
+def reset_override(composition: Composition, helper_id: str, field: str | None) -> str:
+    """Drops the helper's own value of `field` (every field: None), so the pattern's applies again;
+    returns the revision message."""
+    helper = find_helper(composition, helper_id)
+    if field is None:
+        if not helper.overrides:
+            raise EditError(f"no field of {helper_id} is set by hand")
+        helper.overrides = {}
+        return f"reset every field of {helper_id} to the pattern's"
+    if field not in helper.overrides:
+        raise EditError(f"{field} of {helper_id} is not set by hand", {"field": "not set by hand"})
+    del helper.overrides[field]
+    return f"reset {field} of {helper_id} to the pattern's"

@@ -334,6 +334,11 @@ def _parse_helpers(data: Any, errors: dict[str, str]) -> list[Helper]:
         overrides = _dict(item.get("overrides", {}), f"{path}.overrides", errors)
         if "name" in overrides:
             errors[f"{path}.overrides.name"] = "the container name is a parameter, not an override"
+        # Shapes as a container's (render and lint rely on them); None leaves a field out.
+        shaped = {"name": "", **{key: value for key, value in overrides.items() if value is not None and key != "name"}}
+        for problem in container_problems(shaped, f"{path}.overrides"):
+            field, _, message = problem.partition(" ")
+            errors.setdefault(field, message)
         helpers.append(Helper(str(helper_id), str(pattern), params, bool(native), overrides))
     return helpers
 

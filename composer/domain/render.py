@@ -36,6 +36,8 @@ class PlacedHelper:
     param_errors: dict[str, str]
     contribution: Contribution
     placement: Placement
+    # The container as the pattern makes it from the params, before the helper's overrides.
+    pattern_container: dict[str, Any] = field(default_factory=dict)
 
     @property
     def container(self) -> dict[str, Any]:
@@ -79,7 +81,8 @@ def place_helper(helper: Helper, pattern: Pattern, composition: Composition) -> 
     params, errors = pattern.clean_params(helper.params)
     context = BuildContext(helper, params, composition.app, composition.workload.name)
     contribution = pattern.build(context)
-    contribution.container = with_overrides(contribution.container, helper.overrides)
+    own = contribution.container
+    contribution.container = with_overrides(own, helper.overrides)
     role = effective_role(pattern, params)
     if contribution.init:
         placement = Placement.INIT
@@ -87,7 +90,7 @@ def place_helper(helper: Helper, pattern: Pattern, composition: Composition) -> 
         placement = Placement.NATIVE_SIDECAR
     else:
         placement = Placement.CONTAINER
-    return PlacedHelper(helper, pattern, role, params, errors, contribution, placement)
+    return PlacedHelper(helper, pattern, role, params, errors, contribution, placement, own)
 
 
 def with_overrides(container: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

@@ -43,7 +43,9 @@ from composer.domain.schema_compiler import (
     in_format_range,
 )
 
-__all__ = ["format_path", "latest_version", "resolve_version", "supported_versions", "validate_manifests"]
+__all__ = [
+    "container_fields", "format_path", "latest_version", "resolve_version", "supported_versions", "validate_manifests",
+]
 
 _SCHEMA_PACKAGE = "kubernetes_validate"
 _SCHEMA_ROOT = "kubernetes-json-schema"
@@ -120,6 +122,15 @@ def _load_json(directory: str, filename: str) -> Any | None:
     except FileNotFoundError:
         return None
     return json.loads(text)
+
+
+@cache
+def container_fields(version: str | None = None) -> frozenset[str]:
+    """The fields of a Kubernetes Container (io.k8s.api.core.v1.Container) at ``version`` (see
+    resolve_version; the newest shipped one for None)."""
+    _version, directory = _select(version)
+    definitions = _load_json(directory, "_definitions.json")
+    return frozenset(definitions["$defs"]["io.k8s.api.core.v1.Container"]["properties"])
 
 
 @cache

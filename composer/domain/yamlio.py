@@ -55,7 +55,9 @@ __all__ = [
     "MAX_YAML_BYTES",
     "YamlError",
     "dump_documents",
+    "dump_value",
     "load_documents",
+    "load_value",
 ]
 
 MAX_YAML_BYTES = 1024 * 1024
@@ -361,6 +363,44 @@ def load_documents(text: str) -> list[dict]:
     Raises YamlError for unreadable YAML, for input beyond the limits (see the
     module docstring) and for a document that is not a mapping.
     """
+    documents: list[dict] = []
+
+    def take(number: int, node: Node, construct) -> None:
+        if not isinstance(node, MappingNode):
+            mark = node.start_mark
+            raise YamlError(
+                f"document {number} is {_node_kind(node)}, but a Kubernetes manifest must be a "
+                "mapping (key: value)",
+                mark.line + 1,
+                mark.column + 1,
+            )
+        documents.append(construct(node))
+
+    _load(text, take)
+    return documents
+
+
+def load_value(text: str) -> Any:
+    """One value of any kind (a manifest field's: a mapping, a list, a string, a number …), with the
+    limits of load_documents; None for empty text (or ``null``).
+
+    Raises YamlError as load_documents does, and for more than one document.
+    """
+    values: list[Any] = []
+
+    def take(_number: int, node: Node, construct) -> None:
+        if values:
+            mark = node.start_mark
+            raise YamlError("write one value, not several documents", mark.line + 1, mark.column + 1)
+        values.append(construct(node))
+
+    _load(text, take)
+    return values[0] if values else None
+
+
+def _load(text: str, take) -> None:
+    """Composes ``text`` document by document within the limits; ``take(number, node, construct)``
+    gets each one that is not empty (construct(node) builds its value)."""
     if isinstance(text, bytes):
         if len(text) > MAX_YAML_BYTES:
             raise YamlError(_too_big_message(len(text)))
@@ -369,11 +409,10 @@ def load_documents(text: str) -> list[dict]:
         except UnicodeDecodeError as exc:
             raise YamlError(f"the text is not valid UTF-8 (byte {exc.start + 1})") from None
     if not isinstance(text, str):
-        raise TypeError(f"load_documents() needs a str, not {type(text).__name__}")
+        raise TypeError(f"YAML to load must be a str, not {type(text).__name__}")
     if len(text) > MAX_YAML_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
         raise YamlError(_too_big_message(len(text.encode("utf-8", "surrogatepass"))))
 
-    documents: list[dict] = []
     try:
         loader = _Loader(text)  # the pure-Python reader checks characters here already
     except yaml.YAMLError as exc:
@@ -385,22 +424,13 @@ def load_documents(text: str) -> list[dict]:
             number += 1
             if isinstance(node, ScalarNode) and node.tag == _NULL_TAG:
                 continue  # an empty document ("---" with nothing after it, or only comments)
-            if not isinstance(node, MappingNode):
-                mark = node.start_mark
-                raise YamlError(
-                    f"document {number} is {_node_kind(node)}, but a Kubernetes manifest must be a "
-                    "mapping (key: value)",
-                    mark.line + 1,
-                    mark.column + 1,
-                )
-            documents.append(loader.construct_document(node))
+            take(number, node, loader.construct_document)
     except yaml.YAMLError as exc:
         raise _error_from_yaml(exc, text) from None
     except RecursionError:  # pragma: no cover - the depth limit comes first
         raise YamlError(f"nested too deeply (more than {MAX_DEPTH} levels)") from None
     finally:
         loader.dispose()
-    return documents
 
 
 def _too_big_message(size: int) -> str:
@@ -445,3 +475,12 @@ def dump_documents(docs: list[dict]) -> str:
         width=_NO_WRAP,
         explicit_start=False,
     )
+
+
+def dump_value(value: Any) -> str:
+    """One value (a manifest field's) as load_value reads it back, in the style of dump_documents; "" for None."""
+    if value is None:
+        return ""
+    text = yaml.dump(value, Dumper=_Dumper, default_flow_style=False, sort_keys=False, allow_unicode=True,
+                     width=_NO_WRAP)
+    return text.removesuffix("...\n")  # a plain scalar's document end marker

@@ -26,6 +26,11 @@ urlpatterns = [
     path("c/<int:pk>/helpers/<str:helper_id>/move", partials.move_helper, name="move-helper"),
     path("c/<int:pk>/helpers/<str:helper_id>/native", partials.native_sidecar, name="native-sidecar"),
     path("c/<int:pk>/helpers/<str:helper_id>/params", partials.helper_params, name="helper-params"),
+    # fields set by hand: the field is in the form (an imported field's name may be any text)
+    path("c/<int:pk>/helpers/<str:helper_id>/overrides/add", partials.add_override, name="add-override"),
+    path("c/<int:pk>/helpers/<str:helper_id>/overrides/edit", partials.edit_override, name="edit-override"),
+    path("c/<int:pk>/helpers/<str:helper_id>/overrides/reset", partials.reset_override, name="reset-override"),
+    path("c/<int:pk>/helpers/<str:helper_id>/overrides/reset-all", partials.reset_overrides, name="reset-overrides"),
     path("c/<int:pk>/app", partials.app_settings, name="app-settings"),
     path("c/<int:pk>/pod", partials.pod_settings, name="pod-settings"),
     path("c/<int:pk>/revisions/<int:number>/restore", partials.restore, name="restore"),

@@ -451,3 +451,11 @@ def test_schemas_the_compiler_cannot_handle_fall_back_to_jsonschema(monkeypatch)
     assert [(list(e.absolute_path), e.validator) for e in errors_found] == [
         (["spec", "containers", 0, "ports", 0, "containerPort"], "type")
     ]
+
+
+def test_container_fields_come_from_the_container_schema_of_a_version():
+    newest = schema.container_fields()
+    assert {"name", "image", "resources", "securityContext", "livenessProbe", "imagePullPolicy"} <= newest
+    assert "colour" not in newest and "restartPolicy" in newest
+    assert schema.container_fields("1.25") < newest  # restartPolicy came with native sidecars (1.28)
+    assert "restartPolicy" not in schema.container_fields("1.25")

@@ -15,7 +15,9 @@ from composer.domain.yamlio import (
     MAX_YAML_BYTES,
     YamlError,
     dump_documents,
+    dump_value,
     load_documents,
+    load_value,
 )
 
 POD = {
@@ -383,3 +385,30 @@ json_documents = st.dictionaries(st.text(), json_values, max_size=6)
 @given(st.lists(json_documents, max_size=3))
 def test_round_trip_of_json_like_documents(docs):
     assert load_documents(dump_documents(docs)) == docs
+
+
+# --------------------------------------------------------------------------- one value (a field's)
+
+
+@pytest.mark.parametrize("value", [
+    {"limits": {"cpu": "100m", "memory": "64Mi"}}, [{"name": "logs", "mountPath": "/var/log"}], ["sh", "-c", "x"],
+    "IfNotPresent", "null", "123", "", "two\nlines\n", True, 3, None,
+])
+def test_a_value_dumps_as_yaml_that_loads_back(value):
+    text = dump_value(value)
+    assert load_value(text) == value and "..." not in text
+
+
+def test_empty_text_and_null_are_no_value():
+    assert load_value("") is None and load_value("null\n") is None and load_value("# a comment\n") is None
+
+
+@pytest.mark.parametrize("text, words", [
+    ("limits: [x", "line"),
+    ("a: 1\n---\nb: 2\n", "one value, not several documents"),
+    ("!!binary aGk=", "not supported"),
+    ("[" * (MAX_DEPTH + 5), "nested too deeply"),
+])
+def test_a_value_has_the_limits_of_a_manifest(text, words):
+    with pytest.raises(YamlError, match=words):
+        load_value(text)

@@ -24,11 +24,17 @@ from composer.domain.model import Composition
 from composer.domain.patterns import get_pattern
 from composer.domain.patterns.base import ParamKind, Pattern
 from composer.domain.render import build
-from composer.domain.yamlio import YamlError, load_documents
+from composer.domain.yamlio import YamlError, load_documents, load_value
 from composer.http.preconditions import BadPrecondition, edited_revision
 from composer.models import SavedComposition, StaleRevision
 from composer.web.compositions import fields as form_fields
-from composer.web.compositions.workspace import helper_cards, render_after_field_edit, render_workspace
+from composer.web.compositions.workspace import (
+    helper_cards,
+    override_form_id,
+    override_input_id,
+    render_after_field_edit,
+    render_workspace,
+)
 from composer.web.objects import composition_or_404
 from composer.web.requests import HtmxHttpRequest
 
@@ -71,8 +77,9 @@ def _record(request: HtmxHttpRequest, saved: SavedComposition, composition: Comp
     saved.record(composition, message, edited_revision(request))
 
 
-def _edit_failed(request: HtmxHttpRequest, saved: SavedComposition, error: edits.EditError) -> HttpResponse:
-    response = render_workspace(request, saved, notice=_message(error), notice_is_error=True)
+def _edit_failed(request: HtmxHttpRequest, saved: SavedComposition, error: edits.EditError,
+                 **extra) -> HttpResponse:
+    response = render_workspace(request, saved, notice=_message(error), notice_is_error=True, **extra)
     response.status_code = 400  # composer/http/errors.py: bad input, as the API answers it
     return response
 
@@ -225,6 +232,95 @@ def helper_params(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResp
     if errors:
         response.status_code = 400
     return response
+
+
+def _override_index(composition: Composition, helper_id: str, field: str) -> int:
+    """Where `field` is (or, set now, will be) among the helper's overrides: its editor's element ids."""
+    try:
+        names = list(composition.helper(helper_id).overrides)
+    except KeyError:
+        return 0
+    return names.index(field) if field in names else len(names)
+
+
+@require_POST
+@refuses_stale_edits
+def edit_override(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
+    """A field set by hand, edited where it is shown: a field edit (the preview, the message beside it)."""
+    saved = composition_or_404(request, pk)
+    composition = saved.composition()
+    field = request.POST.get("field", "")
+    index = _override_index(composition, helper_id, field)
+    errors: dict[str, str] = {}
+    try:
+        message = edits.set_override(composition, helper_id, field, load_value(request.POST.get("value", "")))
+    except YamlError as error:
+        errors = {"value": str(error)}
+    except edits.EditError as error:
+        errors = {"value": "; ".join(error.errors.values()) or str(error)}
+    else:
+        _record(request, saved, composition, message)
+    response = render_after_field_edit(request, saved, override_form_id(helper_id, index), ["value"], errors,
+                                       edited_override=(helper_id, index))
+    if errors:
+        response.status_code = 400
+    return response
+
+
+@require_POST
+@refuses_stale_edits
+def add_override(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
+    """Sets another field by hand: the card shows it (the workspace), its editor focused; a bad field or
+    value is a message beside it, and the form stays as typed."""
+    saved = composition_or_404(request, pk)
+    composition = saved.composition()
+    field = request.POST.get("field", "")
+    errors = {} if field else {"field": "choose a container field"}
+    try:
+        value = load_value(request.POST.get("value", ""))
+    except YamlError as error:
+        errors["value"] = str(error)
+    if not errors:
+        try:
+            message = edits.set_override(composition, helper_id, field, value)
+        except edits.EditError as error:
+            errors = error.errors or {"field": str(error)}
+    if errors:
+        response = render_after_field_edit(request, saved, f"override-add-{helper_id}", ["field", "value"], errors)
+        response.status_code = 400
+        response["HX-Retarget"] = "#preview"  # the messages beside the form; the form is not replaced
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    _record(request, saved, composition, message)
+    focus = override_input_id(helper_id, _override_index(composition, helper_id, field))
+    return render_workspace(request, saved, overrides_open=helper_id, focus=focus)
+
+
+@require_POST
+@refuses_stale_edits
+def reset_override(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
+    """One field set by hand back to the pattern's; the panel stays open, focused."""
+    return _reset(request, pk, helper_id, request.POST.get("field", ""))
+
+
+@require_POST
+@refuses_stale_edits
+def reset_overrides(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResponse:
+    """Every field set by hand back to the pattern's; the panel stays open, focused."""
+    return _reset(request, pk, helper_id, None)
+
+
+def _reset(request: HtmxHttpRequest, pk: int, helper_id: str, field: str | None) -> HttpResponse:
+    saved = composition_or_404(request, pk)
+    composition = saved.composition()
+    kept_open = {"overrides_open": helper_id, "focus": f"overrides-{helper_id}"}
+    try:
+        message = edits.reset_override(composition, helper_id, field)
+    except edits.EditError as error:
+        return _edit_failed(request, saved, error, **kept_open)
+    _record(request, saved, composition, message)
+    what = "Every field is" if field is None else f"{field or repr(field)} is"
+    return render_workspace(request, saved, notice=f"{what} the pattern's again.", **kept_open)
 
 
 def _form_edit(request: HtmxHttpRequest, pk: int, apply_form, form_id: str, fields: list[str], message: str):

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
+from composer.domain.edits import overridable_fields
 from composer.domain.kinds import KINDS, WORKLOAD_KINDS
 from composer.domain.patterns import patterns_by_role
 from composer.domain.patterns.base import Param, ParamKind
 from composer.domain.render import PlacedHelper, Placement, Rendering
-from composer.domain.yamlio import dump_documents
+from composer.domain.yamlio import dump_documents, dump_value
 from composer.models import SavedComposition
 from composer.presentation.picture.layout import pod_picture
 from composer.presentation.picture.svg import render_svg
@@ -57,11 +60,52 @@ class ParamField:
 
 
 @dataclass
+class OverrideField:
+    """One top-level container field a helper sets by hand, beside what its pattern alone makes."""
+
+    helper_id: str
+    index: int  # in the helper's overrides: element ids (an imported field's name may be any text)
+    name: str
+    value: Any  # None: the field is left out
+    pattern_sets: bool
+    pattern_value: Any
+
+    @property
+    def input_id(self) -> str:
+        return override_input_id(self.helper_id, self.index)
+
+    @property
+    def form_id(self) -> str:
+        return override_form_id(self.helper_id, self.index)
+
+    @property
+    def element_id(self) -> str:
+        return f"{self.helper_id}-{self.index}"
+
+    @property
+    def removed(self) -> bool:
+        return self.value is None
+
+    @property
+    def text(self) -> str:
+        return dump_value(self.value).rstrip("\n")
+
+    @property
+    def rows(self) -> int:
+        return min(max(self.text.count("\n") + 2, 2), 12)
+
+    @property
+    def pattern_text(self) -> str:
+        return dump_value(self.pattern_value).rstrip("\n")
+
+
+@dataclass
 class HelperCard:
     placed: PlacedHelper
     position: int  # in the composition's helper list
     sequence_number: int | None  # place in the init sequence, if it is in it
     fields: list[ParamField]
+    overrides: list[OverrideField]
 
     @property
     def id(self) -> str:
@@ -70,6 +114,43 @@ class HelperCard:
     @property
     def in_sequence(self) -> bool:
         return self.placed.placement in (Placement.INIT, Placement.NATIVE_SIDECAR)
+
+    @property
+    def can_override(self) -> bool:
+        """A custom container is written whole in its Container spec: nothing to set beside it."""
+        return self.placed.pattern.id != "custom"
+
+    @property
+    def overrides_summary(self) -> str:
+        count = len(self.overrides)
+        if not count:
+            return "Set fields by hand"
+        return f"{count} field{'' if count == 1 else 's'} set by hand"
+
+    @property
+    def addable_options(self) -> str:
+        """The <option>s of the Container fields not set by hand yet."""
+        return _field_options(frozenset(override.name for override in self.overrides))
+
+
+@functools.lru_cache(maxsize=64)
+def _field_options(taken: frozenset[str]) -> str:
+    # Built once per set of fields taken, not on every card of every render (two dozen options each).
+    return format_html_join("", "<option>{}</option>", ((n,) for n in overridable_fields() if n not in taken))
+
+
+def override_input_id(helper_id: str, index: int) -> str:
+    return f"ov-{helper_id}-{index}"
+
+
+def override_form_id(helper_id: str, index: int) -> str:
+    return f"override-{helper_id}-{index}"
+
+
+def _override_fields(placed: PlacedHelper) -> list[OverrideField]:
+    own = placed.pattern_container
+    return [OverrideField(placed.helper.id, index, name, value, name in own, own.get(name))
+            for index, (name, value) in enumerate(placed.helper.overrides.items())]
 
 
 def helper_cards(rendering: Rendering) -> tuple[list[HelperCard], list[HelperCard]]:
@@ -80,7 +161,7 @@ def helper_cards(rendering: Rendering) -> tuple[list[HelperCard], list[HelperCar
             ParamField(param, placed.params.get(param.name), f"{placed.helper.id}-{param.name}")
             for param in placed.pattern.params
         ]
-        card = HelperCard(placed, position, None, fields)
+        card = HelperCard(placed, position, None, fields, _override_fields(placed))
         if card.in_sequence:
             card.sequence_number = len(sequence) + 1
             sequence.append(card)
@@ -103,6 +184,7 @@ def workspace_context(saved: SavedComposition, **extra: Any) -> dict[str, Any]:
         "palette": patterns_by_role(),
         "sequence": sequence,
         "beside": beside,
+        "cards": sequence + beside,
         "app_text": {
             "command": "\n".join(app.command),
             "args": "\n".join(app.args),
@@ -134,6 +216,12 @@ def render_after_field_edit(
 ) -> HttpResponse:
     """The preview, plus the messages beside every field of the edited form (cleared ones too)."""
     context = workspace_context(saved, **extra)
+    if context.get("edited_override"):  # (helper id, index): its "removed" mark follows the value
+        helper_id, index = context["edited_override"]
+        context["edited_override"] = next(
+            (o for card in context["cards"] for o in card.overrides if (o.helper_id, o.index) == (helper_id, index)),
+            None,
+        )
     context.update({
         "form_id": form_id,
         "field_errors": [(f, errors.get(f, "")) for f in fields],
