@@ -18,7 +18,7 @@ def hx_post(client, url, data=None, revision=None):
 
 @pytest.fixture
 def imported(db):
-    return import_yaml(TAILER_SET_BY_HAND).saved
+    return import_yaml(TAILER_SET_BY_HAND)[0].saved
 
 
 def helper_of(saved):
@@ -180,7 +180,8 @@ def test_an_edit_on_an_old_revision_is_a_409_and_changes_nothing(client, importe
 
 def test_an_imported_field_of_any_name_is_shown_and_can_be_reset(client, db):
     text = TAILER_SET_BY_HAND.replace("    command: [tail", '    "x/y": 1\n    "": 2\n    "<b>": 3\n    command: [tail')
-    saved = import_yaml(text).saved
+    [imported_one] = import_yaml(text)
+    saved = imported_one.saved
     assert list(helper_of(saved)["overrides"])[:3] == ["x/y", "", "<b>"]
     html = client.get(saved.get_absolute_url()).content.decode()
     assert ">5 fields set by hand</summary>" in html and "<code>&lt;b&gt;</code>" in html
@@ -262,7 +263,8 @@ def test_api_refuses_an_unknown_helper_and_an_old_revision(api, imported):
 
 def test_api_resets_an_imported_field_whatever_its_name(api, db):
     text = TAILER_SET_BY_HAND.replace("    command: [tail", '    "x/y": 1\n    command: [tail')
-    saved = import_yaml(text).saved
+    [imported_one] = import_yaml(text)
+    saved = imported_one.saved
     response = api.delete(f"compositions/{saved.pk}/helpers/h1/overrides/x%2Fy")
     assert response.status_code == 200
     assert list(response.json()["composition"]["helpers"][0]["overrides"]) == ["resources", "volumeMounts"]
