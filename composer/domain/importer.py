@@ -28,7 +28,7 @@ from composer.domain.model import (
 from composer.domain.patterns import CATALOG
 from composer.domain.patterns.custom import CUSTOM_ROLES
 from composer.domain.recognition import Found, candidates, known_image
-from composer.domain.render import HELPERS_ANNOTATION, PlacedHelper, place_helper, render
+from composer.domain.render import PlacedHelper, place_helper, render
 from composer.domain.shapes import (
     MAX_CONTAINERS,
     container_problems,
@@ -44,6 +44,8 @@ SERVER_METADATA = {"uid", "resourceVersion", "creationTimestamp", "managedFields
 OBJECT_METADATA = {"name", "namespace", "labels", "annotations"}
 DEPLOYMENT_SPEC = {"replicas", "selector", "template"}
 MAX_OBJECTS = 200  # documents in one import: a Pod and its companions, with room to spare
+# Compositions saved before recognition by shape recorded their helpers here; still read, never written.
+HELPERS_ANNOTATION = "pod-studio.dev/helpers"
 
 
 class ManifestImportError(ValueError):
@@ -95,12 +97,12 @@ def _import(documents: list[dict[str, Any]]) -> ImportResult:
         return _assemble(objects, workload_manifest, recorded, chosen)
 
     composition, warnings_found, _ = assemble({})
-    as_custom = _comparable(render(composition))
+    as_custom = render(composition)
     chosen: dict[int, dict[str, Any]] = {}
     for position, proposals in _proposals(pod_spec, recorded).items():
         for proposal in proposals:
             trial, trial_warnings, recognised = assemble({**chosen, position: proposal})
-            if position in recognised and _comparable(render(trial)) == as_custom:
+            if position in recognised and render(trial) == as_custom:
                 chosen[position] = proposal
                 composition, warnings_found = trial, trial_warnings
                 break
@@ -158,18 +160,6 @@ def _proposals(pod_spec: dict[str, Any], recorded: list[dict[str, Any]]) -> dict
         if listed:
             proposals[position] = listed
     return proposals
-
-
-def _comparable(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The manifests without the helpers annotation, which says nothing about the Pod."""
-    manifests = copy.deepcopy(manifests)
-    workload = manifests[-1]
-    metadata = workload["metadata"] if workload["kind"] == "Pod" else workload["spec"]["template"]["metadata"]
-    annotations = metadata.get("annotations") or {}
-    annotations.pop(HELPERS_ANNOTATION, None)
-    if not annotations:
-        metadata.pop("annotations", None)
-    return manifests
 
 
 def _flatten(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
