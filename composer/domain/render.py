@@ -15,6 +15,7 @@ from composer.domain.model import Composition, Helper
 from composer.domain.patterns import CATALOG, Pattern
 from composer.domain.patterns.base import BuildContext, Contribution, Role
 
+
 class Placement(StrEnum):
     INIT = "init"  # regular init container: runs to completion, in order
     NATIVE_SIDECAR = "native-sidecar"  # init container with restartPolicy: Always

@@ -6,7 +6,8 @@ proposal is only a hypothesis: the importer keeps it only if the pattern, given 
 the container's own extra fields as overrides, renders the Pod exactly as found.
 """
 
-from composer.domain.recognition.candidates import Found, candidates
+from composer.domain.recognition.candidates import candidates
+from composer.domain.recognition.found import Found
 from composer.domain.recognition.known_images import KnownImage, known_image
 
 __all__ = ["Found", "KnownImage", "candidates", "known_image"]
