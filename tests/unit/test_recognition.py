@@ -448,6 +448,11 @@ def test_what_a_pattern_does_not_produce_is_kept_as_overrides_field_by_field():
     pytest.param(_pod([FLUENT_BIT], volumes=FLUENT_BIT_VOLUMES,
                       app_mounts=[{"name": "app-logs", "mountPath": "/var/log/app"}]), "sidecar",
                  id="fluent-bit-config-not-imported"),
+    # Volume sources of another shape than Kubernetes' are read as no source at all, never as an error.
+    pytest.param(_pod([NGINX_TLS_PROXY], volumes=[{"name": "tls", "secret": None},
+                                                  {"name": "nginx-conf", "configMap": "es-nginx"}],
+                      config_maps=[_config_map("es-nginx", **{"elasticsearch.conf": NGINX_TLS})]),
+                 "sidecar", id="odd-volume-sources"),
     # configmap-reload watching a directory the app does not read its config from.
     pytest.param(_pod([CONFIGMAP_RELOAD], volumes=PROMETHEUS_CONFIG), "sidecar", id="reload-of-nothing-the-app-reads"),
 ])

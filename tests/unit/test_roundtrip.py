@@ -1,4 +1,5 @@
-"""The round-trip properties: import(render(c)) == c, and render(import(m)) means m."""
+"""The round-trip properties: import(render(c)) == c as far as the manifests can tell (Pod Studio writes no
+annotation of its own), and render(import(m)) means m."""
 
 from pathlib import Path
 

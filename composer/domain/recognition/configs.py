@@ -14,15 +14,26 @@ LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 
 
 def template_fields(template: str, text: str) -> dict[str, str] | None:
-    """The values a str.format template was filled with to give `text` exactly (None if it was not)."""
-    expression, seen = "", set()
-    for literal, name, _spec, _conversion in string.Formatter().parse(template):
-        expression += re.escape(literal)
-        if name is not None:
-            expression += f"(?P={name})" if name in seen else f"(?P<{name}>.*?)"
-            seen.add(name)
-    match = re.fullmatch(expression, text, re.DOTALL)
-    return match.groupdict() if match else None
+    """The values a str.format template was filled with to give `text` exactly (None if it was not).
+
+    Each field ends where the template's next text first appears, and the values must render `text` again:
+    one pass, whatever the text (a regular expression of lazy groups backtracks without end on a hostile one)."""
+    parts = list(string.Formatter().parse(template))
+    values: dict[str, str] = {}
+    position = 0
+    for index, (literal, name, _spec, _conversion) in enumerate(parts):
+        if not text.startswith(literal, position):
+            return None
+        position += len(literal)
+        if name is None:
+            continue
+        following = parts[index + 1][0] if index + 1 < len(parts) else ""
+        end = text.find(following, position) if following else len(text)
+        if end < 0 or (not following and index + 1 < len(parts)):
+            return None
+        values.setdefault(name, text[position:end])
+        position += len(values[name])
+    return values if position == len(text) and template.format(**values) == text else None
 
 
 def local_port(address: str) -> int | None:
@@ -153,7 +164,7 @@ def _all(directive: Directive, name: str, in_servers: bool = True) -> list[Direc
     return found
 
 
-def nginx_servers(config: Directive) -> list[Directive]:
+def _servers(config: Directive) -> list[Directive]:
     return [server for server in _all(config, "server") if server.block is not None]
 
 
@@ -204,7 +215,7 @@ def _url_host(url: str) -> str:
 
 def nginx_tls(config: Directive) -> NginxTls | None:
     """One TLS server on one port proxying to one localhost port; other servers may only redirect."""
-    servers = nginx_servers(config)
+    servers = _servers(config)
     tls = [server for server in servers if _is_tls(server)]
     if len(tls) != 1 or any(_all(server, "proxy_pass") for server in servers if server not in tls):
         return None
@@ -225,7 +236,7 @@ class NginxEgress:
 
 def nginx_egress(config: Directive) -> NginxEgress | None:
     """One plain server on one port whose locations pass chosen URIs on to outside targets."""
-    servers = nginx_servers(config)
+    servers = _servers(config)
     if len(servers) != 1 or _is_tls(servers[0]):
         return None
     ports = _ports(servers[0], tls=False)
@@ -244,7 +255,7 @@ def nginx_egress(config: Directive) -> NginxEgress | None:
 # Fluent Bit's classic format: [SECTION] headers and `Key Value` lines.
 
 
-def fluent_bit_sections(text: str) -> list[tuple[str, dict[str, str]]] | None:
+def _fluent_bit_sections(text: str) -> list[tuple[str, dict[str, str]]] | None:
     sections: list[tuple[str, dict[str, str]]] = []
     for line in text.split("\n"):
         stripped = line.strip()
@@ -270,7 +281,7 @@ class FluentBitShipping:
 
 def fluent_bit_shipping(text: str) -> FluentBitShipping | None:
     """One tail input of one path and one output; None for anything else."""
-    sections = fluent_bit_sections(text) or []
+    sections = _fluent_bit_sections(text) or []
     inputs = [s for name, s in sections if name == "INPUT"]
     outputs = [s for name, s in sections if name == "OUTPUT"]
     if len(inputs) != 1 or len(outputs) != 1 or inputs[0].get("name", "").lower() != "tail":

@@ -170,7 +170,7 @@ def tls_terminator(found: Found) -> Iterator[dict[str, Any]]:
         return
     certs = secrets[0]["name"]
     params = {**found.identity(), "listen_port": tls.listen_port, "upstream_port": tls.upstream_port,
-              "secret_name": found.volume(certs)["secret"].get("secretName", ""),
+              "secret_name": found.source(certs, "secret").get("secretName", ""),
               "cert_file": tls.certificate.removeprefix(certs_dir), "key_file": tls.key.removeprefix(certs_dir),
               "certs_volume": "" if certs == f"{found.container.get('name')}-certs" else certs,
               **_port_name(found, tls.listen_port)}

@@ -65,20 +65,26 @@ class Found:
         return next((m for m in self.container.get("volumeMounts") or []
                      if str(m.get("mountPath", "")).rstrip("/") == path.rstrip("/")), None)
 
-    def mounts_of(self, source: str) -> list[dict[str, Any]]:
-        """The mounts of volumes of one source kind (configMap, secret, emptyDir …)."""
-        return [m for m in self.container.get("volumeMounts") or [] if source in self.volume(m.get("name", ""))]
+    def source(self, volume: str, kind: str) -> dict[str, Any]:
+        """A volume's source of one kind (its `configMap`, `secret`, `emptyDir` …); {} for another kind."""
+        found = self.volume(volume).get(kind)
+        return found if isinstance(found, dict) else {}
+
+    def mounts_of(self, kind: str) -> list[dict[str, Any]]:
+        """The mounts of volumes of one source kind."""
+        return [m for m in self.container.get("volumeMounts") or [] if kind in self.volume(m.get("name", ""))]
 
     def config_map_of(self, mount: dict[str, Any]) -> str:
-        return str((self.volume(mount.get("name", "")).get("configMap") or {}).get("name", ""))
+        return str(self.source(mount.get("name", ""), "configMap").get("name", ""))
 
     def config_files(self, mount: dict[str, Any]) -> dict[str, str] | None:
         """The files a ConfigMap mount shows (one with a subPath), if the ConfigMap came with the import."""
         data = (self.config_maps.get(self.config_map_of(mount)) or {}).get("data")
-        if not isinstance(data, dict):
+        sub_path = mount.get("subPath")
+        if not isinstance(data, dict) or not isinstance(sub_path, str | None):
             return None
-        if mount.get("subPath"):
-            return {mount["subPath"]: str(data[mount["subPath"]])} if mount["subPath"] in data else None
+        if sub_path:
+            return {sub_path: str(data[sub_path])} if sub_path in data else None
         return {str(key): str(value) for key, value in data.items()}
 
     def identity(self) -> dict[str, Any]:

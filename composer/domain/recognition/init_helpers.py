@@ -133,6 +133,8 @@ def _own_overrides(program: str, env: dict[str, str]) -> dict[str, str] | None:
         paths = [json.loads(update["path"]) for update in updates]
     except ValueError:
         return None
+    if not all(isinstance(key, str) for path in paths for key in path):
+        return None
     if not all(update["variable"] in env for update in updates):
         return None
     return {".".join(path): env[update["variable"]] for path, update in zip(paths, updates, strict=True)}
@@ -200,7 +202,7 @@ def config_merger(found: Found) -> Iterator[dict[str, Any]]:
     merge = _merge(found) if found.runs_to_completion else None
     source = found.mount_holding(merge[0]) if merge else None
     target = _where(found, merge[1]) if merge else None
-    if not (source and target and "configMap" in found.volume(source["name"])):
+    if not (source and target and found.config_map_of(source)):
         return
     file = merge[0][len(source["mountPath"].rstrip("/")) + 1:]
     if file != target["file"]:
@@ -245,7 +247,8 @@ def _fetch(found: Found) -> tuple[str, str, str] | None:
 
 def _token_secret(found: Found) -> str:
     token = next((e for e in found.container.get("env") or [] if e.get("name") == "VAULT_TOKEN"), {})
-    return str(((token.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name", ""))
+    reference = (token.get("valueFrom") or {}).get("secretKeyRef") if isinstance(token.get("valueFrom"), dict) else None
+    return str(reference.get("name", "")) if isinstance(reference, dict) else ""
 
 
 def secret_fetcher(found: Found) -> Iterator[dict[str, Any]]:
@@ -254,7 +257,7 @@ def secret_fetcher(found: Found) -> Iterator[dict[str, Any]]:
     address = (fetch[2] or literal_env(found.container).get("VAULT_ADDR", "")) if fetch else ""
     if not (where and address):
         return
-    medium = (found.volume(where["volume"]).get("emptyDir") or {}).get("medium")
+    medium = found.source(where["volume"], "emptyDir").get("medium")
     yield {**found.identity(), "vault_address": address, "secret_path": fetch[0], "output_file": where["file"],
            "token_secret": _token_secret(found), "volume": where["volume"],
            "app_mount_path": where["in_app"]["mountPath"].rstrip("/"),
