@@ -1,7 +1,7 @@
 """Recognisers: one per pattern, each proposing params for a container written the textbook way.
 
 A recogniser reads only what decides the pattern (the command line, the image, the mounts, ports,
-securityContext) and proposes nothing when unsure. The importer checks every proposal by rendering
+securityContext, the config it mounts) and proposes nothing when unsure. The importer checks every proposal by rendering
 it (composer.domain.importer), so a proposal that cannot reproduce the Pod is dropped.
 """
 
