@@ -30,7 +30,7 @@ from composer.domain.patterns import CATALOG
 from composer.domain.patterns.custom import CUSTOM_ROLES
 from composer.domain.podspecs import pod_specs, pod_template_metadata
 from composer.domain.recognition import Found, candidates, known_image
-from composer.domain.render import HELPERS_ANNOTATION, PlacedHelper, place_helper, render
+from composer.domain.render import PlacedHelper, place_helper, render
 from composer.domain.shapes import (
     MAX_CONTAINERS,
     container_problems,
@@ -44,6 +44,8 @@ SERVER_METADATA = {"uid", "resourceVersion", "creationTimestamp", "managedFields
 # What a composition keeps of an object's metadata (the rest is named in a warning).
 OBJECT_METADATA = {"name", "namespace", "labels", "annotations"}
 MAX_OBJECTS = 200  # documents in one import: a Pod and its companions, with room to spare
+# Compositions saved before recognition by shape recorded their helpers here; still read, never written.
+HELPERS_ANNOTATION = "pod-studio.dev/helpers"
 
 
 class ManifestImportError(ValueError):
@@ -171,12 +173,13 @@ def _import(objects: list[dict[str, Any]], workload_manifest: dict[str, Any]) ->
         return _assemble(objects, workload_manifest, recorded, chosen)
 
     composition, warnings_found, _ = assemble({})
-    as_custom = _comparable(render(composition))
+    as_custom = render(composition)
     chosen: dict[int, dict[str, Any]] = {}
-    for position, proposals in _proposals(pod_spec, recorded).items():
+    config_maps = {cm["metadata"].get("name"): cm for cm in _config_maps(objects)}
+    for position, proposals in _proposals(pod_spec, recorded, config_maps, composition.workload.name).items():
         for proposal in proposals:
             trial, trial_warnings, recognised = assemble({**chosen, position: proposal})
-            if position in recognised and _comparable(render(trial)) == as_custom:
+            if position in recognised and render(trial) == as_custom:
                 chosen[position] = proposal
                 composition, warnings_found = trial, trial_warnings
                 break
@@ -200,11 +203,12 @@ def _assemble(
     workload.annotations = annotations
     as_found = _app(pod_spec["containers"][0])
     composition = Composition(workload=workload, app=as_found)
-    placed, _ = _helpers(composition, pod_spec, recorded, chosen)
+    config_maps = _config_maps(objects)
+    placed, _ = _helpers(composition, pod_spec, recorded, chosen, config_maps)
     # Patterns that copy the app's own settings (migrations) are recognised only once the
     # env and mounts the other helpers derived are taken off the app again.
     composition.app = _without_derived(as_found, placed)
-    placed, recognised = _helpers(composition, pod_spec, recorded, chosen)
+    placed, recognised = _helpers(composition, pod_spec, recorded, chosen, config_maps)
     composition.app = _without_derived(as_found, placed)
     composition.helpers = [item.helper for item in placed]
     composition.options = _options(pod_spec, placed)
@@ -219,34 +223,20 @@ def _helper_containers(pod_spec: dict[str, Any]) -> list[tuple[dict[str, Any], b
             + [(c, False) for c in (pod_spec.get("containers") or [])[1:]])
 
 
-def _proposals(pod_spec: dict[str, Any], recorded: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+def _proposals(
+    pod_spec: dict[str, Any], recorded: list[dict[str, Any]], config_maps: dict[str, dict[str, Any]], workload: str,
+) -> dict[int, list[dict[str, Any]]]:
     """Per helper position, the (pattern, params) to try: what an old annotation recorded, then the shape's."""
     by_container = {entry["container"]: entry for entry in recorded}
-    app = pod_spec["containers"][0]
     proposals = {}
     for position, (container, in_init) in enumerate(_helper_containers(pod_spec)):
-        native = in_init and container.get("restartPolicy") == "Always"
-        spec = {k: v for k, v in container.items() if not (native and k == "restartPolicy")}
         entry = by_container.get(container.get("name"))
         listed = [{**entry, "recorded": True}] if entry and entry.get("pattern") != "custom" else []
-        found = Found(spec, in_init and not native, app, bool(pod_spec.get("shareProcessNamespace")))
+        found = Found.in_pod(container, in_init, pod_spec, config_maps, workload)
         listed += [{"pattern": pattern_id, "params": params} for pattern_id, params in candidates(found)]
         if listed:
             proposals[position] = listed
     return proposals
-
-
-def _comparable(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The manifests without the helpers annotation, which says nothing about the Pod."""
-    manifests = copy.deepcopy(manifests)
-    workload = manifests[-1]
-    found = pod_template_metadata(workload)
-    metadata = workload["metadata"] if found is None else found[1]
-    annotations = metadata.get("annotations") or {}
-    annotations.pop(HELPERS_ANNOTATION, None)
-    if not annotations:
-        metadata.pop("annotations", None)
-    return manifests
 
 
 def _flatten(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -388,7 +378,8 @@ def _app(container: dict[str, Any]) -> AppContainer:
 
 
 def _helpers(
-    composition: Composition, pod_spec: dict, recorded: list[dict[str, Any]], chosen: dict[int, dict[str, Any]]
+    composition: Composition, pod_spec: dict, recorded: list[dict[str, Any]], chosen: dict[int, dict[str, Any]],
+    config_maps: list[dict[str, Any]],
 ) -> tuple[list[PlacedHelper], set[int]]:
     """The helpers in order, and the positions whose chosen proposal was recognised."""
     recorded_by_container = {entry["container"]: entry for entry in recorded}
@@ -399,7 +390,7 @@ def _helpers(
         helper_id = f"h{position + 1}"
         native = in_init and container.get("restartPolicy") == "Always"
         spec = {k: v for k, v in container.items() if not (native and k == "restartPolicy")}
-        placed = (_recognise(composition, pod_spec, helper_id, spec, native, chosen[position])
+        placed = (_recognise(composition, pod_spec, helper_id, spec, native, chosen[position], config_maps)
                   if position in chosen else None)
         if placed is None:
             placed = _as_custom(composition, helper_id, spec, in_init, native, recorded_by_container)
@@ -430,7 +421,8 @@ def _as_custom(
 
 
 def _recognise(
-    composition: Composition, pod_spec: dict, helper_id: str, spec: dict, native: bool, proposal: dict[str, Any]
+    composition: Composition, pod_spec: dict, helper_id: str, spec: dict, native: bool, proposal: dict[str, Any],
+    config_maps: list[dict[str, Any]],
 ) -> PlacedHelper | None:
     """The pattern proposed, with the container's other fields as overrides; None if it cannot be the container."""
     pattern = CATALOG.get(proposal.get("pattern", ""))
@@ -442,9 +434,12 @@ def _recognise(
         return None
     # A shape's pattern must find what it adds to the app there as it adds it, not shadowed by the app's own
     # (an annotation recorded the helpers together, and one may shadow another's as render() does).
+    # So must the ConfigMap it generates be: the import's own of that name would win over it, and the params
+    # would describe a config that is not the Pod's.
     app, contribution = pod_spec["containers"][0], placed.contribution
     shadowed = not (_all_in(contribution.app_env, app.get("env"))
-                    and _all_in(contribution.app_mounts, app.get("volumeMounts")))
+                    and _all_in(contribution.app_mounts, app.get("volumeMounts"))
+                    and _all_in(contribution.config_maps, [_comparable(cm) for cm in config_maps]))
     if shadowed and not proposal.get("recorded"):
         return None
     defaults = pattern.defaults()
@@ -504,6 +499,15 @@ def _own_volumes(found: list[dict[str, Any]], derived: list[dict[str, Any]]) -> 
     return own
 
 
+def _config_maps(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [_clean_metadata(o) for o in objects if o.get("kind") == "ConfigMap"]
+
+
+def _comparable(config_map: dict[str, Any]) -> dict[str, Any]:
+    """A ConfigMap as a pattern generates it: its namespace is the workload's, and it has no other metadata."""
+    return {**config_map, "metadata": {"name": config_map["metadata"].get("name")}}
+
+
 def _clean_metadata(manifest: dict[str, Any]) -> dict[str, Any]:
     manifest = copy.deepcopy(manifest)
     manifest.pop("status", None)
@@ -523,8 +527,7 @@ def _companions(
             continue
         if kind == "ConfigMap":
             cleaned = _clean_metadata(manifest)
-            comparable = {**cleaned, "metadata": {"name": cleaned["metadata"].get("name")}}
-            if comparable not in generated:
+            if _comparable(cleaned) not in generated:
                 extra.append(cleaned)
         elif kind == "Service":
             services.append(_clean_metadata(manifest))

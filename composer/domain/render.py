@@ -7,7 +7,6 @@ diffs and the import round-trip are stable.
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -16,9 +15,6 @@ from composer.domain.kinds import KINDS
 from composer.domain.model import Composition, Helper
 from composer.domain.patterns import CATALOG, Pattern
 from composer.domain.patterns.base import BuildContext, Contribution, Role
-
-# Which pattern produced which container, so an import can recognise helpers again.
-HELPERS_ANNOTATION = "pod-studio.dev/helpers"
 
 
 class Placement(StrEnum):
@@ -189,34 +185,19 @@ def _unique_by_name(items: list[dict]) -> list[dict]:
     return list(unique.values())
 
 
-def _helpers_annotation(placed: list[PlacedHelper]) -> str:
-    entries = []
-    for item in placed:
-        if item.pattern.role == Role.CUSTOM:
-            params = {"role": item.params["role"]}
-        else:
-            defaults = item.pattern.defaults()
-            params = {k: v for k, v in item.params.items() if v != defaults.get(k)}
-        entries.append({"container": item.container_name, "pattern": item.pattern.id, "params": params})
-    return json.dumps(entries, separators=(",", ":"))
-
-
-def _pod_metadata(composition: Composition, placed: list[PlacedHelper]) -> dict[str, Any]:
+def _pod_metadata(composition: Composition) -> dict[str, Any]:
     workload = composition.workload
     metadata: dict[str, Any] = {}
     if workload.labels:
         metadata["labels"] = dict(workload.labels)
-    annotations = dict(workload.annotations)
-    if placed:
-        annotations[HELPERS_ANNOTATION] = _helpers_annotation(placed)
-    if annotations:
-        metadata["annotations"] = annotations
+    if workload.annotations:
+        metadata["annotations"] = dict(workload.annotations)
     return metadata
 
 
 def _workload(composition: Composition, placed: list[PlacedHelper], pod_spec: dict[str, Any]) -> dict[str, Any]:
     workload = composition.workload
-    pod_metadata = _pod_metadata(composition, placed)
+    pod_metadata = _pod_metadata(composition)
     if KINDS[workload.kind].is_pod:
         own = {"name": workload.name, **_namespace(composition), **pod_metadata}
         return {"apiVersion": "v1", "kind": "Pod", "metadata": own, "spec": pod_spec}

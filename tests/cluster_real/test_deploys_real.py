@@ -417,14 +417,8 @@ def test_an_immutable_change_through_the_api_is_a_422(control_plane, ns, saved_e
     assert (body["outcome"], body["error_kind"]) == ("failed", "immutable")
     assert "Pod 'timecheck' cannot be changed in place" in body["message"]
     diff = api_diff(client, saved, ADMIN, ns)["Pod/timecheck"]
-    # The annotation that carries the helpers' parameters, and the tailed file: nothing else.
-    helpers = """    pod-studio.dev/helpers: '[{"container":"log-tailer","pattern":"log-tailer","params":{%s}}]'"""
-    assert changed_lines(diff["diff"]) == [
-        "-" + helpers % '"log_dir":"/logs"',
-        "+" + helpers % '"log_dir":"/logs","log_file":"other.log"',
-        "-    - /logs/app.log",
-        "+    - /logs/other.log",
-    ]
+    # The tailed file and nothing else (Pod Studio writes no annotation that would change with it).
+    assert changed_lines(diff["diff"]) == ["-    - /logs/app.log", "+    - /logs/other.log"]
     assert "cannot be changed in place" in diff["refusal"]
 
 

@@ -1,4 +1,8 @@
-"""Hypothesis strategies for compositions, and the equivalence the round-trip tests use."""
+"""Hypothesis strategies for compositions, and the equivalence the round-trip tests use.
+
+Pod Studio writes nothing of its own into the manifests, so an import reads a composition back from what
+the Pod shows. What it cannot show (which of two render-identical params, the role of a custom helper
+beside the app) is compared as the import reads it, and only where the manifests are the same either way."""
 
 from __future__ import annotations
 
@@ -9,9 +13,10 @@ from hypothesis import strategies as st
 
 from composer.domain import edits
 from composer.domain.kinds import KINDS, WORKLOAD_KINDS, KeyField, set_path
-from composer.domain.model import AppContainer, Composition, PodOptions, ServiceExposure, Workload
+from composer.domain.model import AppContainer, Composition, Helper, PodOptions, ServiceExposure, Workload
 from composer.domain.patterns import CATALOG
-from composer.domain.patterns.base import Param, ParamKind
+from composer.domain.patterns.base import Param, ParamKind, existing_config_param
+from composer.domain.render import Placement, build, place_helper, render
 
 names = st.from_regex(r"[a-z][a-z0-9]{0,8}(-[a-z0-9]{1,4})?", fullmatch=True)
 paths = st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True), min_size=1, max_size=3).map(
@@ -25,7 +30,7 @@ images = st.sampled_from(["nginx:1.27", "busybox:1.36", "alpine:3.20", "registry
 
 def _param_values(param: Param) -> st.SearchStrategy[Any]:
     kind = param.kind
-    if kind == ParamKind.NAME:
+    if kind in (ParamKind.NAME, ParamKind.OBJECT_NAME):
         return names
     if kind == ParamKind.IMAGE:
         return images
@@ -50,11 +55,31 @@ def _param_values(param: Param) -> st.SearchStrategy[Any]:
     return texts.filter(lambda s: "\n" not in s)
 
 
+# Params a recogniser reads for their meaning (an exporter's image, a migration command, the settings that bind
+# the app to localhost, the proxy variables a program reads): random text has none, so they are drawn meaningfully.
+MEANINGFUL: dict[tuple[str, str], st.SearchStrategy[Any]] = {
+    ("prometheus-exporter", "image"): st.sampled_from(
+        ["oliver006/redis_exporter:v1.62.0", "quay.io/prometheus/mysqld-exporter:v0.15.1"]),
+    ("migrations", "command"): st.sampled_from(
+        ["python manage.py migrate --noinput", "bundle exec rails db:migrate", "alembic upgrade head"]),
+    ("tls-terminator", "app_env"): st.sampled_from(
+        [{}, {"network.host": "127.0.0.1"}, {"SERVER_HOST": "localhost", "bind.address": "::1"}]),
+    ("egress-proxy", "proxy_variables"): st.sampled_from(
+        [["http_proxy"], ["HTTP_PROXY"], ["http_proxy", "HTTP_PROXY"], ["HTTP_PROXY", "http_proxy"]]),
+}
+
+
+def param_values(pattern_id: str, param: Param) -> st.SearchStrategy[Any]:
+    return MEANINGFUL.get((pattern_id, param.name), _param_values(param))
+
+
 @st.composite
 def helper_specs(draw: st.DrawFn) -> tuple[str, dict[str, Any], bool]:
     pattern = CATALOG[draw(st.sampled_from(sorted(CATALOG)))]
     overridden = draw(st.lists(st.sampled_from([p.name for p in pattern.params]), unique=True, max_size=3))
-    params = {name: draw(_param_values(pattern.param(name))) for name in overridden}
+    params = {name: draw(param_values(pattern.id, pattern.param(name))) for name in overridden}
+    if pattern.id == "prometheus-exporter":
+        params.setdefault("image", draw(MEANINGFUL[(pattern.id, "image")]))
     native = pattern.can_be_native_sidecar and draw(st.booleans())
     return pattern.id, params, native
 
@@ -110,7 +135,74 @@ def compositions(draw: st.DrawFn) -> Composition:
             continue
         if native and not (pattern_id == "custom" and params.get("role") == "init"):
             edits.set_native_sidecar(composition, helper.id, True)
+    # A Pod lists its init containers first; helpers held in another order render their volumes in that order,
+    # which an import keeps as the Pod's own (the helpers in the Pod's order would list them otherwise).
+    in_pod_order = {item.helper.id: item.placement == Placement.CONTAINER for item in build(composition).helpers}
+    composition.helpers.sort(key=lambda helper: in_pod_order[helper.id])
+    composition.extra_objects = existing_config_maps(composition)
     return composition
+
+
+def existing_config_maps(composition: Composition) -> list[dict[str, Any]]:
+    """The ConfigMaps that helpers name as existing, as a user would import them beside the Pod: holding what the
+    pattern would have generated."""
+    found: dict[str, dict[str, Any]] = {}
+    for helper in composition.helpers:
+        pattern = CATALOG[helper.pattern]
+        params = pattern.clean_params(helper.params)[0]
+        if existing_config_param() not in pattern.params or params["config_map"] in ("", *found):
+            continue
+        generating = Helper(helper.id, helper.pattern, {**params, "config_map": ""})
+        [generated] = place_helper(generating, pattern, composition).contribution.config_maps
+        found[params["config_map"]] = {**generated, "metadata": {"name": params["config_map"]}}
+    return [found[name] for name in sorted(found)]  # the order render lists them in
+
+
+def ambiguous(composition: Composition) -> bool:
+    """Whether the manifests cannot say which helper meant what: a helper's volume, app env, app mount or ConfigMap
+    is not there as it derives it (another of the same name or path came first), the app mounts one volume at
+    two paths for two helpers, or two containers listen on one port (which the app's env points at?)."""
+    rendering = build(composition)
+    volumes, app = rendering.pod_spec.get("volumes", []), rendering.pod_spec["containers"][0]
+    containers = [*rendering.pod_spec.get("initContainers", []), *rendering.pod_spec["containers"]]
+    ports = [p.get("containerPort") for c in containers for p in c.get("ports", [])]
+    if len(ports) != len(set(ports)):
+        return True
+    mounted = {(m["name"], m["mountPath"]) for item in rendering.helpers for m in item.contribution.app_mounts}
+    if len(mounted) != len({volume for volume, _ in mounted}):
+        return True
+    for item in rendering.helpers:
+        derived = item.contribution
+        if not (all(v in volumes for v in derived.volumes) and all(e in app.get("env", []) for e in derived.app_env)
+                and all(m in app.get("volumeMounts", []) for m in derived.app_mounts)
+                and all(cm in rendering.manifests for cm in derived.config_maps)):
+            return True
+    return False
+
+
+def _container_name(helper: Helper) -> str:
+    params = CATALOG[helper.pattern].clean_params(helper.params)[0]
+    return str(params["container"]["name"] if helper.pattern == "custom" else params["name"])
+
+
+def as_its_manifests_tell(composition: Composition, imported: Composition) -> Composition:
+    """`composition` with what its manifests cannot tell taken as the import read it, param by param, each where
+    the manifests are the same either way."""
+    told = copy.deepcopy(composition)
+    manifests = render(told)
+    read = {_container_name(helper): helper for helper in imported.helpers}
+    for helper in told.helpers:
+        other = read.get(_container_name(helper))
+        if other is None or other.pattern != helper.pattern:
+            continue
+        pattern = CATALOG[helper.pattern]
+        mine, theirs = pattern.clean_params(helper.params)[0], pattern.clean_params(other.params)[0]
+        for name in (name for name in mine if mine[name] != theirs[name]):
+            before = helper.params
+            helper.params = {**before, name: theirs[name]}
+            if render(told) != manifests:
+                helper.params = before
+    return told
 
 
 def canonical(composition: Composition) -> dict[str, Any]:

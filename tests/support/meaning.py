@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from composer.domain.importer import HELPERS_ANNOTATION
 from composer.domain.kinds import KINDS
-from composer.domain.render import HELPERS_ANNOTATION
 
 EMPTY_CONTAINER_FIELDS = ("command", "args", "env", "ports", "volumeMounts", "resources")
 EMPTY_POD_FIELDS = ("initContainers", "volumes")

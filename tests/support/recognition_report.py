@@ -41,12 +41,15 @@ def _rows() -> list[tuple[str, str, str, str]]:
                 helpers = None
             containers = [(c, True) for c in spec.get("initContainers") or []]
             containers += [(c, False) for c in spec["containers"][1:]]
+            config_maps = {d["metadata"]["name"]: d for d in companions if d.get("kind") == "ConfigMap"}
             for container, in_init in containers:
-                rows.append((path.stem, container["name"], *_outcome(container, in_init, spec, document, helpers)))
+                found = Found.in_pod(container, in_init, spec, config_maps, document["metadata"]["name"])
+                rows.append((path.stem, container["name"], *_outcome(found, document, helpers)))
     return rows
 
 
-def _outcome(container: dict, in_init: bool, spec: dict, document: dict, helpers: list | None) -> tuple[str, str]:
+def _outcome(found: Found, document: dict, helpers: list | None) -> tuple[str, str]:
+    container = found.container
     known = known_image(container.get("image", ""))
     known_text = f"; the image is {known.name}" if known else ""
     if helpers is None:
@@ -56,9 +59,6 @@ def _outcome(container: dict, in_init: bool, spec: dict, document: dict, helpers
     if helper.pattern != "custom":
         overridden = ", ".join(sorted(helper.overrides)) or "none"
         return f"**{helper.pattern}**", f"overrides: {overridden}"
-    native = in_init and container.get("restartPolicy") == "Always"
-    found = Found({k: v for k, v in container.items() if not (native and k == "restartPolicy")},
-                  in_init and not native, spec["containers"][0], bool(spec.get("shareProcessNamespace")))
     proposed = sorted({pattern_id for pattern_id, _ in candidates(found)})
     why = (f"{' or '.join(proposed)} proposed, but it does not render the Pod exactly" if proposed
            else "no pattern's shape")

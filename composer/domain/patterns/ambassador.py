@@ -9,9 +9,11 @@ from composer.domain.patterns.base import (
     ParamKind,
     Pattern,
     Role,
-    config_map,
-    config_map_volume,
+    config_volume,
+    config_volume_param,
     env,
+    existing_config_param,
+    generated_config,
     image_param,
     mount,
     name_param,
@@ -38,18 +40,17 @@ backend app
 
 def _port_remapper(ctx: BuildContext) -> Contribution:
     p = ctx.params
-    config_map_name = f"{ctx.workload_name}-{p['name']}"
-    volume = f"{p['name']}-config"
+    config = config_volume(ctx)
     conf = HAPROXY_CONFIG.format(mode=p["mode"], listen=p["listen_port"], target=p["target_port"])
     return Contribution(
         container={
             "name": p["name"],
             "image": p["image"],
             "ports": [port(p["listen_port"], p["port_name"])],
-            "volumeMounts": [mount(volume, "/usr/local/etc/haproxy", read_only=True)],
+            "volumeMounts": [mount(config["name"], "/usr/local/etc/haproxy", read_only=True)],
         },
-        volumes=[config_map_volume(volume, config_map_name)],
-        config_maps=[config_map(config_map_name, {"haproxy.cfg": conf})],
+        volumes=[config],
+        config_maps=generated_config(ctx, {"haproxy.cfg": conf}),
     )
 
 
@@ -65,6 +66,8 @@ PORT_REMAPPER = Pattern(
         Param("target_port", "App's port", P.PORT, 8775, "The port the app really listens on."),
         Param("port_name", "Port name", P.NAME, "http"),
         Param("mode", "Mode", P.CHOICE, "http", choices=("http", "tcp")),
+        existing_config_param(),
+        config_volume_param(),
     ),
     build=_port_remapper,
 )
@@ -84,7 +87,7 @@ NGINX_TLS_CONFIG = """server {{
 
 def _tls_terminator(ctx: BuildContext) -> Contribution:
     p = ctx.params
-    config_map_name = f"{ctx.workload_name}-{p['name']}"
+    certs, config = p["certs_volume"] or f"{p['name']}-certs", config_volume(ctx)
     conf = NGINX_TLS_CONFIG.format(
         listen=p["listen_port"], upstream=p["upstream_port"], cert=p["cert_file"], key=p["key_file"]
     )
@@ -94,17 +97,14 @@ def _tls_terminator(ctx: BuildContext) -> Contribution:
             "image": p["image"],
             "ports": [port(p["listen_port"], p["port_name"])],
             "volumeMounts": [
-                mount(f"{p['name']}-certs", "/certs", read_only=True),
-                mount(f"{p['name']}-config", "/etc/nginx/conf.d", read_only=True),
+                mount(certs, "/certs", read_only=True),
+                mount(config["name"], "/etc/nginx/conf.d", read_only=True),
             ],
         },
-        volumes=[
-            {"name": f"{p['name']}-certs", "secret": {"secretName": p["secret_name"]}},
-            config_map_volume(f"{p['name']}-config", config_map_name),
-        ],
+        volumes=[{"name": certs, "secret": {"secretName": p["secret_name"]}}, config],
         # The app must listen on localhost only, on the internal port, so only TLS reaches it.
         app_env=[env(key, value) for key, value in (p["app_env"] or {}).items()],
-        config_maps=[config_map(config_map_name, {"tls.conf": conf})],
+        config_maps=generated_config(ctx, {"tls.conf": conf}),
     )
 
 
@@ -130,6 +130,9 @@ TLS_TERMINATOR = Pattern(
             "e.g. settings that bind the app to 127.0.0.1 on the internal port.",
             optional=True,
         ),
+        existing_config_param(),
+        config_volume_param(),
+        Param("certs_volume", "Certificates volume", P.NAME, "", "Defaults to <name>-certs.", optional=True),
     ),
     build=_tls_terminator,
 )
@@ -150,19 +153,19 @@ def _egress_proxy(ctx: BuildContext) -> Contribution:
     locations = "".join(
         f"    location {source} {{\n        proxy_pass {target};\n    }}\n" for source, target in p["routes"].items()
     )
-    config_map_name = f"{ctx.workload_name}-{p['name']}"
+    config = config_volume(ctx)
     proxy_url = f"http://localhost:{p['listen_port']}"
     return Contribution(
         container={
             "name": p["name"],
             "image": p["image"],
             "ports": [port(p["listen_port"], "egress")],
-            "volumeMounts": [mount(f"{p['name']}-config", "/etc/nginx/conf.d", read_only=True)],
+            "volumeMounts": [mount(config["name"], "/etc/nginx/conf.d", read_only=True)],
         },
-        volumes=[config_map_volume(f"{p['name']}-config", config_map_name)],
-        app_env=[env("http_proxy", proxy_url), env("HTTP_PROXY", proxy_url)],
-        config_maps=[config_map(config_map_name, {"default.conf": NGINX_EGRESS_CONFIG.format(
-            listen=p["listen_port"], locations=locations)})],
+        volumes=[config],
+        app_env=[env(variable, proxy_url) for variable in p["proxy_variables"]],
+        config_maps=generated_config(ctx, {"default.conf": NGINX_EGRESS_CONFIG.format(
+            listen=p["listen_port"], locations=locations)}),
     )
 
 
@@ -182,6 +185,12 @@ EGRESS_PROXY = Pattern(
             {"/api": "https://api.example.com/v1"},
             "source URI=target URL; everything else is refused.",
         ),
+        Param(
+            "proxy_variables", "Proxy variables on the app", P.LIST, ["http_proxy", "HTTP_PROXY"],
+            "Set to the proxy's URL; programs read one or the other.",
+        ),
+        existing_config_param(),
+        config_volume_param(),
     ),
     build=_egress_proxy,
 )

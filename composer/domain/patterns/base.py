@@ -10,7 +10,7 @@ from typing import Any
 
 from composer.domain.characters import NUL_PROBLEM, nul_problems
 from composer.domain.model import AppContainer, Helper
-from composer.domain.names import dns_label_problem
+from composer.domain.names import dns_label_problem, dns_subdomain_problem
 from composer.domain.shapes import container_problems
 
 
@@ -36,7 +36,8 @@ IMAGE = re.compile(r"^[^\s]+$")
 class ParamKind(StrEnum):
     STRING = "string"
     TEXT = "text"  # multi-line
-    NAME = "name"  # DNS label: container, volume, ConfigMap names
+    NAME = "name"  # DNS label: container and volume names
+    OBJECT_NAME = "object-name"  # DNS subdomain: the name of a ConfigMap
     IMAGE = "image"
     PATH = "path"  # absolute path in a container
     INT = "int"
@@ -96,6 +97,14 @@ def _clean_name(param: Param, value: Any) -> str:
     text = _clean_string(param, value).strip()
     if dns_label_problem(text):
         raise ValueError("lower-case letters, digits and '-' (max 63), e.g. log-tailer")
+    return text
+
+
+def _clean_object_name(param: Param, value: Any) -> str:
+    text = _clean_string(param, value).strip()
+    problem = dns_subdomain_problem(text)
+    if problem:
+        raise ValueError(problem)
     return text
 
 
@@ -191,6 +200,7 @@ _CLEANERS: dict[ParamKind, Callable[[Param, Any], Any]] = {
     ParamKind.STRING: _clean_string,
     ParamKind.TEXT: _clean_string,
     ParamKind.NAME: _clean_name,
+    ParamKind.OBJECT_NAME: _clean_object_name,
     ParamKind.IMAGE: _clean_image,
     ParamKind.PATH: _clean_path,
     ParamKind.INT: _clean_int,
@@ -312,6 +322,28 @@ def config_map(name: str, data: dict[str, str]) -> dict[str, Any]:
 
 def config_map_volume(volume: str, config_map_name: str) -> dict[str, Any]:
     return {"name": volume, "configMap": {"name": config_map_name}}
+
+
+# A helper configured by a file either gets one Pod Studio generates from its params, or mounts the user's own.
+def existing_config_param() -> Param:
+    return Param("config_map", "Existing ConfigMap", ParamKind.OBJECT_NAME, "",
+                 "Mounted as it is, and the settings above only describe it; empty: generated from them.",
+                 optional=True)
+
+
+def config_volume_param() -> Param:
+    return Param("config_volume", "Config volume", ParamKind.NAME, "", "Defaults to <name>-config.", optional=True)
+
+
+def config_volume(ctx: BuildContext) -> dict[str, Any]:
+    """The volume of the helper's config: the user's ConfigMap, or the one generated as <workload>-<name>."""
+    p = ctx.params
+    return config_map_volume(p["config_volume"] or f"{p['name']}-config",
+                             p["config_map"] or f"{ctx.workload_name}-{p['name']}")
+
+
+def generated_config(ctx: BuildContext, data: dict[str, str]) -> list[dict[str, Any]]:
+    return [] if ctx.params["config_map"] else [config_map(f"{ctx.workload_name}-{ctx.params['name']}", data)]
 
 
 def shell(script: str) -> list[str]:

@@ -42,7 +42,7 @@ def _file_writer(ctx: BuildContext) -> Contribution:
         },
         init=True,
         volumes=[empty_dir(p["volume"])],
-        app_mounts=[mount(p["volume"], app_dir)],
+        app_mounts=[mount(p["volume"], app_dir, read_only=p["read_only_in_app"])],
         app_command=[f"{app_dir}/{p['filename']}"] if p["use_as_app_command"] else None,
     )
 
@@ -64,6 +64,7 @@ FILE_WRITER = Pattern(
             "app_mount_path", "Mount path in the app", P.PATH, "", "Defaults to the helper's directory.", optional=True
         ),
         Param("use_as_app_command", "Run it as the app's command", P.BOOL, False),
+        Param("read_only_in_app", "Read-only in the app", P.BOOL, False),
     ),
     build=_file_writer,
     long_running=False,
@@ -85,18 +86,21 @@ def _config_merger(ctx: BuildContext) -> Contribution:
     target = f"/config-out/{p['config_file']}"
     config_map_name = p["config_map"] or f"{ctx.workload_name}-{p['name']}"
     generated = [config_map(config_map_name, {p["config_file"]: p["config_data"]})] if p["config_data"] else []
+    container = {
+        "name": p["name"],
+        "image": p["image"],
+        # alpine has a shell for the redirect; jq is added only when the image lacks it.
+        "command": shell(f"command -v jq >/dev/null || apk add --no-cache jq >/dev/null; "
+                         f"jq {sh_quote(program)} {source} > {target}"),
+    }
+    if overrides:
+        container["env"] = [env(name, overrides[key]) for key, name in env_names.items()]
+    container["volumeMounts"] = [
+        mount(p["input_volume"], "/config-in", read_only=True), mount(p["volume"], "/config-out")]
     return Contribution(
-        container={
-            "name": p["name"],
-            "image": p["image"],
-            # alpine has a shell for the redirect; jq is added only when the image lacks it.
-            "command": shell(f"command -v jq >/dev/null || apk add --no-cache jq >/dev/null; "
-                             f"jq {sh_quote(program)} {source} > {target}"),
-            "env": [env(name, overrides[key]) for key, name in env_names.items()],
-            "volumeMounts": [mount("config-in", "/config-in", read_only=True), mount(p["volume"], "/config-out")],
-        },
+        container=container,
         init=True,
-        volumes=[config_map_volume("config-in", config_map_name), empty_dir(p["volume"])],
+        volumes=[config_map_volume(p["input_volume"], config_map_name), empty_dir(p["volume"])],
         app_mounts=[mount(p["volume"], p["app_config_dir"], read_only=True)],
         config_maps=generated,
     )
@@ -111,13 +115,15 @@ CONFIG_MERGER = Pattern(
         name_param("merge-config"),
         image_param("alpine:3.20"),
         Param(
-            "config_map", "ConfigMap", P.STRING, "", "An existing ConfigMap; empty: generate one.", optional=True
+            "config_map", "ConfigMap", P.OBJECT_NAME, "", "An existing ConfigMap; empty: generate one.", optional=True
         ),
         Param("config_file", "File name", P.STRING, "config.json"),
         Param("config_data", "Generated config", P.TEXT, '{"logLevel": "info", "port": 8080}', optional=True),
         Param(
-            "overrides", "Overrides", P.MAP, {"logLevel": "debug"}, "key=value; dotted keys reach nested fields."
+            "overrides", "Overrides", P.MAP, {"logLevel": "debug"},
+            "key=value; dotted keys reach nested fields; none: a plain copy.", optional=True,
         ),
+        Param("input_volume", "Input volume", P.NAME, "config-in", "The ConfigMap's volume."),
         Param("volume", "Output volume", P.NAME, "config-out"),
         Param("app_config_dir", "App config directory", P.PATH, "/config"),
     ),
@@ -239,8 +245,8 @@ def _secret_fetcher(ctx: BuildContext) -> Contribution:
     return Contribution(
         container=container,
         init=True,
-        volumes=[{"name": p["volume"], "emptyDir": {"medium": "Memory"}}],
-        app_mounts=[mount(p["volume"], p["app_mount_path"], read_only=True)],
+        volumes=[{"name": p["volume"], "emptyDir": {"medium": "Memory"} if p["in_memory"] else {}}],
+        app_mounts=[mount(p["volume"], p["app_mount_path"], read_only=p["read_only_in_app"])],
     )
 
 
@@ -260,6 +266,8 @@ SECRET_FETCHER = Pattern(
         ),
         Param("volume", "Volume", P.NAME, "secrets"),
         Param("app_mount_path", "Mount path in the app", P.PATH, "/secrets"),
+        Param("read_only_in_app", "Read-only in the app", P.BOOL, True),
+        Param("in_memory", "In memory", P.BOOL, True, "A tmpfs emptyDir: the secret never reaches the node's disk."),
     ),
     build=_secret_fetcher,
     long_running=False,

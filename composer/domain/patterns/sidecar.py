@@ -9,14 +9,18 @@ from composer.domain.patterns.base import (
     ParamKind,
     Pattern,
     Role,
-    config_map,
     config_map_volume,
+    config_volume,
+    config_volume_param,
     empty_dir,
     env,
+    existing_config_param,
+    generated_config,
     image_param,
     mount,
     name_param,
     port,
+    sh_quote,
     shell,
 )
 
@@ -82,19 +86,19 @@ def _log_shipper(ctx: BuildContext) -> Contribution:
     conf = FLUENT_BIT_CONFIG.format(
         path=f"{p['log_dir']}/{p['log_pattern']}", parser="", output=p["output"], output_options=_fluent_bit_outputs(p)
     )
-    config_map_name = f"{ctx.workload_name}-{p['name']}"
+    config = config_volume(ctx)
     return Contribution(
         container={
             "name": p["name"],
             "image": p["image"],
             "volumeMounts": [
                 mount(p["volume"], p["log_dir"], read_only=True),
-                mount(f"{p['name']}-config", "/fluent-bit/etc", read_only=True),
+                mount(config["name"], "/fluent-bit/etc", read_only=True),
             ],
         },
-        volumes=[empty_dir(p["volume"]), config_map_volume(f"{p['name']}-config", config_map_name)],
-        app_mounts=[mount(p["volume"], p["log_dir"])],
-        config_maps=[config_map(config_map_name, {"fluent-bit.conf": conf})],
+        volumes=[empty_dir(p["volume"]), config],
+        app_mounts=[mount(p["volume"], p["app_log_dir"] or p["log_dir"])],
+        config_maps=generated_config(ctx, {"fluent-bit.conf": conf}),
     )
 
 
@@ -111,6 +115,12 @@ LOG_SHIPPER = Pattern(
         Param("log_pattern", "Files", P.STRING, "*.log"),
         Param("output", "Send to", P.CHOICE, "forward", choices=("forward", "http", "stdout")),
         Param("destination", "Destination host:port", P.STRING, "fluentd.logging:24224", optional=True),
+        Param(
+            "app_log_dir", "Log directory in the app", P.PATH, "", "Defaults to the helper's log directory.",
+            optional=True,
+        ),
+        existing_config_param(),
+        config_volume_param(),
     ),
     build=_log_shipper,
 )
@@ -154,16 +164,26 @@ FILE_SYNC = Pattern(
 )
 
 
+# Every few seconds: a checksum of the config's files; when it changes, the action.
+RELOAD_LOOP = (
+    "last=''; while true; do now=$(find {config_dir} -type f -exec md5sum {{}} + | sort | md5sum); "
+    "if [ -n \"$last\" ] && [ \"$now\" != \"$last\" ]; then {action}; fi; last=$now; sleep {interval}; done"
+)
+# Without a shared process namespace the signal cannot reach the app's process.
+SIGNAL_ACTION = "echo 'config changed: sending {signal} to {process}'; pkill -{signal} {process}"
+WEBHOOK_ACTION = "echo 'config changed: calling the reload URL'; wget -q -O /dev/null --post-data='' {url}"
+
+
+def _reload_action(p: dict) -> str:
+    if p["webhook_url"]:
+        return WEBHOOK_ACTION.format(url=sh_quote(p["webhook_url"]))
+    return SIGNAL_ACTION.format(signal=p["signal"], process=p["process"])
+
+
 def _config_reloader(ctx: BuildContext) -> Contribution:
     p = ctx.params
     config_dir = p["config_dir"]
-    # Without a shared process namespace the signal cannot reach the app's process.
-    script = (
-        f"last=''; while true; do now=$(find {config_dir} -type f -exec md5sum {{}} + | sort | md5sum); "
-        f"if [ -n \"$last\" ] && [ \"$now\" != \"$last\" ]; then "
-        f"echo 'config changed: sending {p['signal']} to {p['process']}'; pkill -{p['signal']} {p['process']}; fi; "
-        f"last=$now; sleep {p['interval_seconds']}; done"
-    )
+    script = RELOAD_LOOP.format(config_dir=config_dir, action=_reload_action(p), interval=p["interval_seconds"])
     return Contribution(
         container={
             "name": p["name"],
@@ -173,7 +193,7 @@ def _config_reloader(ctx: BuildContext) -> Contribution:
         },
         volumes=[config_map_volume(p["volume"], p["config_map"])],
         app_mounts=[mount(p["volume"], config_dir, read_only=True)],
-        needs_share_process_namespace=True,
+        needs_share_process_namespace=not p["webhook_url"],
     )
 
 
@@ -181,16 +201,20 @@ CONFIG_RELOADER = Pattern(
     id="config-reloader",
     role=Role.SIDECAR,
     title="Config reloader",
-    summary="Signals the app to reload when its ConfigMap changes. Needs a shared process namespace.",
+    summary="Tells the app to reload when its ConfigMap changes: a signal (needs a shared process namespace) or a URL.",
     params=(
         name_param("config-reloader"),
         image_param("busybox:1.36"),
-        Param("config_map", "ConfigMap", P.STRING, "app-config"),
+        Param("config_map", "ConfigMap", P.OBJECT_NAME, "app-config"),
         Param("volume", "Config volume", P.NAME, "app-config"),
         Param("config_dir", "Config directory", P.PATH, "/etc/app"),
         Param("process", "Process name", P.STRING, "nginx"),
         Param("signal", "Signal", P.CHOICE, "HUP", choices=("HUP", "USR1", "USR2", "TERM")),
         Param("interval_seconds", "Check every (s)", P.INT, 10),
+        Param(
+            "webhook_url", "Reload URL", P.STRING, "",
+            "POSTed to on a change (e.g. http://localhost:9090/-/reload) instead of the signal.", optional=True,
+        ),
     ),
     build=_config_reloader,
 )

@@ -52,6 +52,8 @@ KNOWN_IMAGES: tuple[tuple[str, KnownImage], ...] = (
         "socat", "ambassador", "Relays a local port to a remote address: the app talks to localhost.")),
     (r"haproxy", KnownImage(
         "HAProxy", "ambassador", "A TCP/HTTP proxy in front of or beside the app.")),
+    (r"hashicorp/http-echo", KnownImage(
+        "http-echo", "adapter", "Answers every HTTP request with a fixed text: a stand-in API or a version page.")),
     (r"[-_]exporter$", KnownImage(
         "Prometheus exporter", "adapter", "Translates a program's own statistics into Prometheus metrics.")),
 )
