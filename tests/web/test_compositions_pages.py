@@ -115,3 +115,12 @@ def test_history_lists_revisions_and_restore_makes_a_new_one(client, saved):
 def test_unknown_composition_pages_are_404(client, db):
     for url in ("/c/999/", "/c/999/history", "/c/999/delete"):
         assert client.get(url).status_code == 404
+
+
+def test_a_custom_helper_of_a_well_known_image_is_named_and_explained(client, db):
+    injected = ("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
+                "  - {name: web, image: nginx:1.27}\n  - {name: istio-proxy, image: docker.io/istio/proxyv2:1.22.0}\n")
+    client.post("/import", {"yaml": injected})
+    page = client.get(SavedComposition.objects.get(name="web").get_absolute_url()).content.decode()
+    assert "Istio proxy · custom" in page
+    assert "Envoy injected by Istio: carries the Pod&#x27;s traffic through the mesh." in page

@@ -15,6 +15,7 @@ from composer.domain.edits import overridable_fields
 from composer.domain.kinds import KINDS, WORKLOAD_KINDS
 from composer.domain.patterns import patterns_by_role
 from composer.domain.patterns.base import Param, ParamKind
+from composer.domain.recognition import KnownImage, known_image
 from composer.domain.render import PlacedHelper, Placement, Rendering
 from composer.domain.yamlio import dump_documents, dump_value
 from composer.models import SavedComposition
@@ -114,6 +115,13 @@ class HelperCard:
     @property
     def in_sequence(self) -> bool:
         return self.placed.placement in (Placement.INIT, Placement.NATIVE_SIDECAR)
+
+    @property
+    def known_image(self) -> KnownImage | None:
+        """What a custom container's well-known image is (istio-proxy, vault-agent, fluent-bit …)."""
+        if self.placed.pattern.id != "custom":
+            return None
+        return known_image(str(self.placed.container.get("image", "")))
 
     @property
     def can_override(self) -> bool:
