@@ -9,9 +9,12 @@ CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test test-postgres lint bench chromium postgresql migrate clean cluster-up cluster-down cluster-status cluster-binaries
 
+# pip is told to be quiet, so say what is happening: the first run installs for a minute or two.
 $(VENV)/.runtime-installed: requirements.txt
+	@echo "[setup] creating the Python environment in $(VENV) and installing requirements.txt (first run: 1-2 min)…"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@echo "[setup] Python packages installed"
 	touch $@
 
 # The real local control plane's Python side (certificates): requirements-cluster.txt.
@@ -20,6 +23,7 @@ $(VENV)/.cluster-installed: requirements-cluster.txt $(VENV)/.runtime-installed
 	touch $@
 
 $(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-cluster.txt $(VENV)/.runtime-installed
+	@echo "[setup] installing the test tools of requirements-dev.txt (first run: about a minute)…"
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
@@ -45,10 +49,12 @@ postgresql:
 	fi
 
 migrate: $(VENV)/.runtime-installed
+	@echo "[setup] preparing the SQLite database (db.sqlite3)…"
 	$(PY) manage.py migrate --noinput
 
 # A bind beyond this machine (HOST=0.0.0.0) switches on team mode: see README.
 run: migrate
+	@echo "[run] serving Pod Studio on http://$(HOST):$(PORT)/ (Ctrl+C stops it)"
 	PODSTUDIO_BIND=$(HOST) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The JavaScript linter (eslint, pinned in package.json and package-lock.json) installs into node_modules/.
