@@ -20,9 +20,34 @@ def test_no_template_comment_shows_on_a_page(client, saved):
         assert "{#" not in html and "#}" not in html, path
 
 
-def test_new_composition_and_opening_an_example_create_drafts(client, db):
-    response = client.post("/new")
-    assert response.status_code == 302
+def test_new_composition_asks_for_a_name_and_an_image_first(client, db):
+    form = client.get("/new").content.decode()
+    assert 'name="name"' in form and 'name="image"' in form and "Nothing is saved until" in form
+    refused = client.post("/new", {"name": "Shop!", "image": ""})
+    html = refused.content.decode()
+    assert refused.status_code == 400 and 'value="Shop!"' in html
+    assert "required: the app&#x27;s image" in html and 'id="err-new-name"' in html
+    assert SavedComposition.objects.count() == 0
+    response = client.post("/new", {"name": "shop", "image": "registry.example.com/shop:2.1", "kind": "Deployment"})
+    saved = SavedComposition.objects.get()
+    assert response.url == saved.get_absolute_url()
+    assert (saved.name, saved.data["workload"]["kind"], saved.data["app"]["image"]) == (
+        "shop", "Deployment", "registry.example.com/shop:2.1")
+    assert saved.data["workload"]["labels"] == {"app": "shop"}
+
+
+def test_the_home_list_finds_compositions_by_name(client, db):
+    for name in ("shop-web", "shop-api", "billing"):
+        client.post("/new", {"name": name, "image": "nginx:1.27"})
+    page = client.get("/", {"q": "SHOP"}).content.decode()
+    assert ">shop-web</a>" in page and ">shop-api</a>" in page and ">billing</a>" not in page
+    partial = client.get("/", {"q": "bill"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="composition-list")
+    html = partial.content.decode()
+    assert html.startswith('<div id="composition-list">') and ">billing</a>" in html and "Examples gallery" not in html
+    assert "No composition's name contains “nothing”" in client.get("/", {"q": "nothing"}).content.decode()
+
+
+def test_opening_an_example_creates_a_draft(client, db):
     example = client.post(f"/examples/{EXAMPLES[0].id}")
     saved = SavedComposition.objects.get(name="scratch")
     assert example.url == saved.get_absolute_url()

@@ -28,7 +28,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, db):
 def test_login_then_people_see_only_their_own_compositions(client, alice, bob):
     theirs = SavedComposition.create(EXAMPLES_BY_ID["log-tailer"].build(), owner=bob)
     assert client.login(username="alice", password="wonderland-42")
-    client.post("/new")
+    client.post("/new", {"name": "mine", "image": "nginx:1.27"})
     mine = SavedComposition.objects.get(owner=alice)
     home = client.get("/").content.decode()
     assert mine.get_absolute_url() in home and theirs.get_absolute_url() not in home

@@ -235,6 +235,7 @@ def _parse_key_fields(kind_name: str, post: QueryDict, errors: dict[str, str]) -
 FIELD_FOR_PATH = {
     "workload.kind": "kind",
     "workload.name": "name",
+    "app.image": "image",
     "workload.namespace": "namespace",
     "workload.labels": "labels",
     "workload.replicas": "replicas",
@@ -267,3 +268,20 @@ def _field_name(path: str, prefix: str) -> str:
     if path.startswith("options.service.ports") or path.startswith("workload.labels"):
         return "service_ports" if "service" in path else "labels"
     return path
+
+
+def starting_composition(name: str, image: str, kind: str) -> Composition:
+    """A new composition of one app container: the workload named `name` (its Pods labelled app=`name`)."""
+    errors = {}
+    if not name:
+        errors["name"] = "required: the workload's name, e.g. shop (lower-case letters, digits and '-')"
+    if not image:
+        errors["image"] = "required: the app's image, e.g. nginx:1.27"
+    if kind not in KINDS:
+        errors["kind"] = f"must be one of {', '.join(KINDS)}"
+    data = Composition().to_dict()
+    data["workload"].update(name=name, labels={"app": name})
+    data["app"]["image"] = image or "nginx:1.27"  # a missing image is said above; check the name meanwhile
+    composition = _validated(data, errors, prefix="")
+    edits.change_kind(composition, kind)
+    return composition

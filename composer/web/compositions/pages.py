@@ -11,10 +11,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from composer.domain.examples import EXAMPLES, EXAMPLES_BY_ID
-from composer.domain.model import Composition
+from composer.domain.kinds import WORKLOAD_KINDS
 from composer.domain.yamlio import MAX_YAML_BYTES
 from composer.models import SavedComposition
 from composer.services import access, deploys, imports
+from composer.web.compositions import fields as form_fields
+from composer.web.compositions.fields import starting_composition
 from composer.web.compositions.workspace import workspace_context
 from composer.web.objects import composition_or_404
 from composer.web.requests import HtmxHttpRequest
@@ -33,15 +35,31 @@ def healthz(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "composer/compositions/home.html", {
-        "compositions": access.visible_compositions(request.user),
-        "examples": EXAMPLES,
-    })
+    """The compositions (filtered by `q`, a part of the name; htmx asks for the list alone) and the gallery."""
+    query = request.GET.get("q", "").strip()
+    compositions = access.visible_compositions(request.user)
+    if query:
+        compositions = compositions.filter(name__icontains=query)
+    context = {"compositions": compositions, "examples": EXAMPLES, "query": query}
+    if request.htmx and request.htmx.target == "composition-list":
+        return render(request, "composer/compositions/_composition_list.html", context)
+    return render(request, "composer/compositions/home.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def new_composition(request: HtmxHttpRequest) -> HttpResponse:
-    return redirect(SavedComposition.create(Composition(), owner=access.owner(request.user)))
+    """Asks for the name and the app image first: nothing is saved until both are valid."""
+    if request.method == "GET":
+        return render(request, "composer/compositions/new.html",
+                      {"name": "", "image": "", "kind": "Pod", "kinds": WORKLOAD_KINDS})
+    name, image = request.POST.get("name", "").strip(), request.POST.get("image", "").strip()
+    kind = request.POST.get("kind", "Pod")
+    try:
+        composition = starting_composition(name, image, kind)
+    except form_fields.FormErrors as error:
+        context = {"name": name, "image": image, "kind": kind, "kinds": WORKLOAD_KINDS, "errors": error.errors}
+        return render(request, "composer/compositions/new.html", context, status=400)
+    return redirect(SavedComposition.create(composition, owner=access.owner(request.user)))
 
 
 @require_POST
