@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -14,6 +16,8 @@ from composer.domain.model import Composition
 # Autosave writes a revision per edit; older ones beyond this are pruned, in batches.
 REVISIONS_KEPT = 200
 PRUNE_EVERY = 50
+# Field edits of the same fields this close together are one burst of typing: one revision, not one per change.
+COALESCE_SECONDS = 90
 
 
 DELETED_OWNER = "deleted-owner"
@@ -74,15 +78,21 @@ class SavedComposition(models.Model):
             saved.revisions.create(number=1, data=saved.data, message=message)
         return saved
 
-    def record(self, composition: Composition, message: str, based_on: int | None = None) -> Revision:
+    def record(self, composition: Composition, message: str, based_on: int | None = None,
+               coalesce: bool = False) -> Revision:
         """Stores a new state of the composition as the next revision, if the stored one is still the
         revision the edit was made on: ``based_on`` when the client says which one it showed, and in
         any case the one loaded here to compute the edit. Otherwise StaleRevision, and nothing changes:
-        an edit made on an old revision would silently undo what was saved since."""
+        an edit made on an old revision would silently undo what was saved since.
+
+        With ``coalesce`` (a field edit), an edit of the same fields as the newest revision's, soon after
+        it and with no deploy of it in between, replaces that revision's content and takes the new number:
+        typing in a field makes one revision, and undo goes back to before the burst."""
         loaded = self.revision
         if based_on is not None and based_on != loaded:
             raise StaleRevision(self.name, based_on, loaded)
         data, name, now = composition.to_dict(), composition.workload.name, timezone.now()
+        burst = f"{message}|{','.join(changed_paths(self.data, data))}"[:200] if coalesce else ""
         with transaction.atomic():
             # A conditional UPDATE, not read-then-save: of two edits made on the same revision, in two
             # server processes at once, exactly one matches (the other waits for the row, then finds
@@ -95,10 +105,20 @@ class SavedComposition(models.Model):
                     raise SavedComposition.DoesNotExist(f"composition {self.pk} was deleted")
                 raise StaleRevision(self.name, loaded, current)
             self.data, self.name, self.revision, self.updated = data, name, loaded + 1, now
-            revision = self.revisions.create(number=self.revision, data=self.data, message=message)
+            if burst and self._continues_burst(loaded, burst, now):
+                self.revisions.filter(number=loaded).update(number=self.revision, data=data, created=now)
+                revision = self.revisions.get(number=self.revision)
+            else:
+                revision = self.revisions.create(number=self.revision, data=data, message=message, burst=burst)
             if self.revision % PRUNE_EVERY == 0:
                 self.revisions.filter(number__lte=self.revision - REVISIONS_KEPT).delete()
         return revision
+
+    def _continues_burst(self, number: int, burst: str, now) -> bool:
+        last = self.revisions.filter(number=number).values("burst", "created").first()
+        if last is None or last["burst"] != burst or (now - last["created"]).total_seconds() > COALESCE_SECONDS:
+            return False
+        return number > 1 and not self.deploys.filter(revision=number).exists()
 
     def restore(self, number: int, based_on: int | None = None) -> Revision:
         revision = self.revisions.get(number=number)
@@ -109,12 +129,25 @@ class SavedComposition(models.Model):
         return SavedComposition.create(copy, message=f"duplicated from '{self.name}' (#{self.pk})", owner=owner)
 
 
+def changed_paths(old: Any, new: Any, path: str = "", depth: int = 4) -> list[str]:
+    """Where two saved compositions differ, as paths (`app.image`, `helpers.0.params.log_dir`)."""
+    if depth and isinstance(old, dict) and isinstance(new, dict):
+        return [p for key in sorted(set(old) | set(new), key=str)
+                for p in changed_paths(old.get(key), new.get(key), f"{path}.{key}" if path else str(key), depth - 1)]
+    if depth and isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [p for index, (a, b) in enumerate(zip(old, new, strict=True))
+                for p in changed_paths(a, b, f"{path}.{index}", depth - 1)]
+    return [] if old == new else [path]
+
+
 class Revision(models.Model):
     composition = models.ForeignKey(SavedComposition, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()
     data = models.JSONField()
     message = models.CharField(max_length=200)
     created = models.DateTimeField(auto_now_add=True)
+    # For a field edit: its message and the fields it changed; the next edit of the same fields may join it.
+    burst = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["-number"]

@@ -73,8 +73,10 @@ def _refused_edit(request: HtmxHttpRequest, pk: int, message: str, shown_revisio
     return response
 
 
-def _record(request: HtmxHttpRequest, saved: SavedComposition, composition: Composition, message: str) -> None:
-    saved.record(composition, message, edited_revision(request))
+def _record(request: HtmxHttpRequest, saved: SavedComposition, composition: Composition, message: str,
+            field_edit: bool = False) -> None:
+    """`field_edit`: typing in one field (or set of fields) soon after makes one revision, not one per change."""
+    saved.record(composition, message, edited_revision(request), coalesce=field_edit)
 
 
 def _edit_failed(request: HtmxHttpRequest, saved: SavedComposition, error: edits.EditError,
@@ -227,7 +229,7 @@ def helper_params(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResp
         except edits.EditError as error:
             errors = error.errors or {"": str(error)}
     if not errors:
-        _record(request, saved, composition, f"edited {pattern.title}")
+        _record(request, saved, composition, f"edited {pattern.title}", field_edit=True)
     response = render_after_field_edit(request, saved, f"helper-{helper_id}", fields, errors)
     if errors:
         response.status_code = 400
@@ -259,7 +261,7 @@ def edit_override(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResp
     except edits.EditError as error:
         errors = {"value": "; ".join(error.errors.values()) or str(error)}
     else:
-        _record(request, saved, composition, message)
+        _record(request, saved, composition, message, field_edit=True)
     response = render_after_field_edit(request, saved, override_form_id(helper_id, index), ["value"], errors,
                                        edited_override=(helper_id, index))
     if errors:
@@ -331,7 +333,7 @@ def _form_edit(request: HtmxHttpRequest, pk: int, apply_form, form_id: str, fiel
         response = render_after_field_edit(request, saved, form_id, fields, error.errors)
         response.status_code = 400
         return response
-    _record(request, saved, composition, message)
+    _record(request, saved, composition, message, field_edit=True)
     return render_after_field_edit(request, saved, form_id, fields, {})
 
 
@@ -354,7 +356,7 @@ def pod_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         response = render_after_field_edit(request, saved, "pod", fields, error.errors)
         response.status_code = 400
         return response
-    _record(request, saved, composition, "edited the Pod settings")
+    _record(request, saved, composition, "edited the Pod settings", field_edit=True)
     return render_after_field_edit(request, saved, "pod", fields, {},
                                    kind_changed=composition.workload.kind != kind_before)
 
