@@ -7,6 +7,7 @@ beside the app) is compared as the import reads it, and only where the manifests
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from hypothesis import strategies as st
@@ -50,6 +51,9 @@ def _param_values(param: Param) -> st.SearchStrategy[Any]:
         return st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=60).map(
             lambda s: s or "x"
         )
+    if kind == ParamKind.JSON:
+        return st.dictionaries(st.from_regex(r"[a-z]{1,6}", fullmatch=True),
+                               st.one_of(st.integers(0, 9999), texts, st.booleans()), max_size=3).map(json.dumps)
     if kind == ParamKind.CONTAINER:
         return st.fixed_dictionaries({"name": names, "image": images})
     return texts.filter(lambda s: "\n" not in s)

@@ -1,6 +1,8 @@
 """A helper added to a composition gets defaults that fit it: free ports and port names, the app's port
 where it aims at the app; what the user gives is kept as given."""
 
+import pytest
+
 from composer.domain import edits
 from composer.domain.lint import lint
 from composer.domain.model import AppContainer, Composition
@@ -81,3 +83,15 @@ def test_a_port_name_twice_in_one_container_is_an_error_in_two_a_warning():
     edits.add_helper(composition, "health-endpoint", {"port_name": "http"})
     severities = {p.severity for p in lint(build(composition)) if p.code == "duplicate-port-name"}
     assert severities == {"warning"}
+
+
+def test_a_generated_config_that_is_not_json_is_a_field_error_and_nothing_changes():
+    composition = _app_on(8080)
+    with pytest.raises(edits.EditError) as refused:
+        edits.add_helper(composition, "config-merger", {"config_data": '{"logLevel": "info", '})
+    assert "not valid JSON" in refused.value.errors["config_data"]
+    assert composition.helpers == []
+    helper = edits.add_helper(composition, "config-merger")
+    with pytest.raises(edits.EditError):
+        edits.update_params(composition, helper.id, {"config_data": "{'single': 'quotes'}"})
+    assert "config_data" not in helper.params

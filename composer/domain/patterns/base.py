@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ IMAGE = re.compile(r"^[^\s]+$")
 class ParamKind(StrEnum):
     STRING = "string"
     TEXT = "text"  # multi-line
+    JSON = "json"  # multi-line text that must parse as JSON (a config file the helper writes)
     NAME = "name"  # DNS label: container and volume names
     OBJECT_NAME = "object-name"  # DNS subdomain: the name of a ConfigMap
     IMAGE = "image"
@@ -88,9 +90,19 @@ def _clean_string(param: Param, value: Any) -> str:
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise ValueError("must be text")
     text = str(value)
-    if param.kind != ParamKind.TEXT and "\n" in text:
+    if param.kind not in (ParamKind.TEXT, ParamKind.JSON) and "\n" in text:
         raise ValueError("must be a single line")
     return text.replace("\r\n", "\n")
+
+
+def _clean_json(param: Param, value: Any) -> str:
+    """The text as written (the file the helper writes), once it parses: jq would fail at Pod start."""
+    text = _clean_string(param, value)
+    try:
+        json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"not valid JSON: {error}") from None
+    return text
 
 
 def _clean_name(param: Param, value: Any) -> str:
@@ -199,6 +211,7 @@ _EMPTY: dict[ParamKind, Any] = {ParamKind.LIST: [], ParamKind.MAP: {}, ParamKind
 _CLEANERS: dict[ParamKind, Callable[[Param, Any], Any]] = {
     ParamKind.STRING: _clean_string,
     ParamKind.TEXT: _clean_string,
+    ParamKind.JSON: _clean_json,
     ParamKind.NAME: _clean_name,
     ParamKind.OBJECT_NAME: _clean_object_name,
     ParamKind.IMAGE: _clean_image,

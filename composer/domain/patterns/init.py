@@ -118,7 +118,7 @@ CONFIG_MERGER = Pattern(
             "config_map", "ConfigMap", P.OBJECT_NAME, "", "An existing ConfigMap; empty: generate one.", optional=True
         ),
         Param("config_file", "File name", P.STRING, "config.json"),
-        Param("config_data", "Generated config", P.TEXT, '{"logLevel": "info", "port": 8080}', optional=True),
+        Param("config_data", "Generated config", P.JSON, '{"logLevel": "info", "port": 8080}', optional=True),
         Param(
             "overrides", "Overrides", P.MAP, {"logLevel": "debug"},
             "key=value; dotted keys reach nested fields; none: a plain copy.", optional=True,

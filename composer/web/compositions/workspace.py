@@ -53,7 +53,7 @@ class ParamField:
             return "checkbox"
         if kind == ParamKind.CHOICE:
             return "select"
-        if kind in (ParamKind.TEXT, ParamKind.LIST, ParamKind.MAP, ParamKind.CONTAINER):
+        if kind in (ParamKind.TEXT, ParamKind.JSON, ParamKind.LIST, ParamKind.MAP, ParamKind.CONTAINER):
             return "textarea"
         if kind in (ParamKind.INT, ParamKind.PORT):
             return "number"
