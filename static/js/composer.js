@@ -86,6 +86,25 @@
     }
   });
 
+  // A problem leads to the field at fault: open the panels around it and put the focus there (an input),
+  // or on the first control of the card it names.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a.problem-link");
+    const target = link && document.getElementById(link.dataset.field);
+    if (!target) {
+      return;
+    }
+    event.preventDefault();
+    for (let panel = target.closest("details"); panel; panel = panel.parentElement.closest("details")) {
+      panel.open = true;
+    }
+    const focusable = target.matches("input, select, textarea, button")
+      ? target
+      : target.closest(".card")?.querySelector("input:not([disabled]), select, textarea, button:not([disabled])");
+    (focusable || target).focus();
+    target.scrollIntoView({ block: "center" });
+  });
+
   // htmx and Sortable are both deferred: wire the page once it is parsed, then every swapped-in fragment.
   document.addEventListener("DOMContentLoaded", () => {
     setUp(document.body);

@@ -1,5 +1,7 @@
 """htmx edits: each saves at once or explains, beside the field, why it did not."""
 
+import yaml
+
 from composer.models import SavedComposition
 
 
@@ -139,3 +141,19 @@ def test_edits_need_post_and_csrf(client, saved):
 
     strict = Client(enforce_csrf_checks=True)
     assert strict.post(f"/c/{saved.pk}/helpers/add", {"pattern": "sysctl"}).status_code == 403
+
+
+def test_a_rename_carries_the_app_label_selector_and_heading_along(client, saved):
+    form = {"kind": "Deployment", "name": "shop", "labels": "app=my-app", "checkboxes": "1", "service_enabled": "on",
+            "service_type": "ClusterIP", "service_ports": "http 80 80"}
+    html = hx_post(client, f"/c/{saved.pk}/pod", form).content.decode()
+    assert '<h1 id="composition-title" hx-swap-oob="true">Deployment <span class="mono">shop</span></h1>' in html
+    assert '<textarea id="pod-labels" name="labels" rows="2" spellcheck="false" hx-swap-oob="true">app=shop' in html
+    saved.refresh_from_db()
+    assert saved.data["workload"]["labels"] == {"app": "shop"}
+    service, deployment = yaml.safe_load_all(client.get(f"/api/v1/compositions/{saved.pk}/manifest").content)
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"] == {"app": "shop"}
+    # Labels edited in the same change are the user's: kept as typed.
+    hx_post(client, f"/c/{saved.pk}/pod", {**form, "name": "shop2", "labels": "app=store"})
+    saved.refresh_from_db()
+    assert saved.data["workload"]["labels"] == {"app": "store"}

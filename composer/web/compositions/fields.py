@@ -177,6 +177,7 @@ def apply_pod_form(composition: Composition, post: QueryDict) -> Composition:
     for field in ("name", "namespace", "labels", "replicas"):
         if field in values:
             workload[field] = values[field]
+    _rename_default_label(composition, workload, values)
     for key_field, value in kind_values:
         set_path(workload["extra"], key_field.path, value)
     if "termination_grace_period_seconds" in values:
@@ -196,6 +197,15 @@ def apply_pod_form(composition: Composition, post: QueryDict) -> Composition:
         except edits.EditError as error:
             raise FormErrors(error.errors) from None
     return edited
+
+
+def _rename_default_label(composition: Composition, workload: dict[str, Any], values: dict[str, Any]) -> None:
+    """A rename carries the `app` label along when it is the old name and the labels were left as they were:
+    the Pod labels, the selector and the Service selector derived from them then follow the new name."""
+    old_name, new_name = composition.workload.name, values.get("name", composition.workload.name)
+    labels_as_shown = values.get("labels", composition.workload.labels) == composition.workload.labels
+    if new_name != old_name and labels_as_shown and composition.workload.labels.get("app") == old_name:
+        workload["labels"] = {**composition.workload.labels, "app": new_name}
 
 
 def key_field_name(key_field: KeyField) -> str:

@@ -348,7 +348,8 @@ def app_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def pod_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A kind change also brings the new kind's own fields into the form (its other fields stay as typed)."""
     saved = composition_or_404(request, pk)
-    kind_before = saved.composition().workload.kind
+    before = saved.composition().workload
+    kind_before, labels_before = before.kind, before.labels
     fields = POD_FIELDS + form_fields.kind_field_names(kind_before)
     try:
         composition = form_fields.apply_pod_form(saved.composition(), request.POST)
@@ -358,7 +359,8 @@ def pod_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return response
     _record(request, saved, composition, "edited the Pod settings", field_edit=True)
     return render_after_field_edit(request, saved, "pod", fields, {},
-                                   kind_changed=composition.workload.kind != kind_before)
+                                   kind_changed=composition.workload.kind != kind_before,
+                                   labels_changed=composition.workload.labels != labels_before)
 
 
 @require_POST

@@ -23,6 +23,7 @@ from composer.presentation.picture.layout import pod_picture
 from composer.presentation.picture.svg import render_svg
 from composer.services.previews import preview_of
 from composer.web.compositions import fields as form_fields
+from composer.web.compositions.problem_links import problem_field
 from composer.web.markup import yaml_html
 
 
@@ -187,6 +188,7 @@ def workspace_context(saved: SavedComposition, **extra: Any) -> dict[str, Any]:
         "saved": saved,
         "composition": composition,
         "preview": result,
+        "problem_links": [(problem, problem_field(problem, result.rendering)) for problem in result.problems],
         "yaml_html": yaml_html(result.yaml_text),
         "picture_svg": mark_safe(render_svg(pod_picture(result.rendering))),  # noqa: S308 (escaped by render_svg)
         "palette": patterns_by_role(),
