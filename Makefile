@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-postgres lint bench chromium postgresql migrate clean cluster-up cluster-down cluster-status cluster-binaries
+.PHONY: run test test-postgres lint codemirror bench chromium postgresql migrate clean cluster-up cluster-down cluster-status cluster-binaries
 
 # pip is told to be quiet, so say what is happening: the first run installs for a minute or two.
 $(VENV)/.runtime-installed: requirements.txt
@@ -57,7 +57,8 @@ run: migrate
 	@echo "[run] serving Pod Studio on http://$(HOST):$(PORT)/ (Ctrl+C stops it)"
 	PODSTUDIO_BIND=$(HOST) $(PY) manage.py runserver $(HOST):$(PORT)
 
-# The JavaScript linter (eslint, pinned in package.json and package-lock.json) installs into node_modules/.
+# The JavaScript linter (eslint) and the CodeMirror build (esbuild), pinned in package.json and package-lock.json,
+# install into node_modules/.
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: 'make lint' needs Node.js 20 and npm to lint static/js (Debian: 'apt-get install -y nodejs npm')" >&2; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
@@ -68,6 +69,11 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	node_modules/.bin/eslint --max-warnings=0 static/js
+
+# The YAML editor's CodeMirror 6 bundle (static/vendor/codemirror/: entry.mjs -> codemirror.bundle.js and LICENSE,
+# with esbuild; versions pinned in package.json). The built bundle is committed: `make run` needs no Node.
+codemirror: node_modules/.installed
+	npm run --silent build:codemirror
 
 # The deploy, cluster and runtime tests run against a real control plane: its binaries are built
 # first (once per machine, ~19 min on 2 cores with kubectl, then cached), and PODSTUDIO_REAL_CLUSTER=1 makes a

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from composer.api.decorators import YAML_TYPES, ApiError, api_view, content_type, json_object
+from composer.api.decorators import JSON_TYPES, YAML_TYPES, ApiError, api_view, content_type, json_object
 from composer.domain import edits
 from composer.domain.model import Composition
 from composer.domain.patterns import CATALOG
@@ -87,7 +87,15 @@ def composition(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "DELETE":
         saved.delete()
         return HttpResponse(status=204)
+    if request.method == "PUT" and content_type(request) in YAML_TYPES:
+        # The YAML of one workload, read as an import (helpers recognised by shape), as the composer's YAML editor does.
+        replaced = imports.replace_from_yaml(saved, imports.decode(request.body), "replaced with YAML through the API",
+                                             edited_revision(request))
+        return _detail(saved, warnings=replaced.warnings, changed=replaced.changed)
     if request.method == "PUT":
+        if content_type(request) not in JSON_TYPES:
+            raise ApiError(415, "send the composition as JSON with Content-Type: application/json, or the YAML of "
+                                "one workload with Content-Type: application/yaml")
         replacement = Composition.from_dict(json_object(request))
         _check_patterns(replacement)
         saved.record(replacement, "replaced through the API", edited_revision(request))

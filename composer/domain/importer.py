@@ -177,18 +177,31 @@ def _import(objects: list[dict[str, Any]], workload_manifest: dict[str, Any]) ->
     chosen: dict[int, dict[str, Any]] = {}
     config_maps = {cm["metadata"].get("name"): cm for cm in _config_maps(objects)}
     for position, proposals in _proposals(pod_spec, recorded, config_maps, composition.workload.name).items():
+        # Of the proposals that render the Pod exactly, the one that needs the fewest overrides (the first of
+        # those): an old annotation written before the YAML was edited by hand still renders it, with the edit
+        # as an override, but the shape's params say the edit as the pattern says it (a log tailer's new file).
+        before, best = _overridden(composition), None
         for proposal in proposals:
             trial, trial_warnings, recognised = assemble({**chosen, position: proposal})
             if position in recognised and render(trial) == as_custom:
-                chosen[position] = proposal
-                composition, warnings_found = trial, trial_warnings
-                break
+                overridden = _overridden(trial)
+                if best is None or overridden < best[0]:
+                    best = (overridden, proposal, trial, trial_warnings)
+                if overridden == before:
+                    break  # none: no proposal does better
+        if best is not None:
+            _, chosen[position], composition, warnings_found = best
     try:
         # Validate exactly as the API would, so an import never stores what could not be saved.
         Composition.from_dict(composition.to_dict())
     except CompositionError as error:
         raise ManifestImportError(f"the manifests do not make a valid composition: {error}") from None
     return ImportResult(composition, warnings + warnings_found)
+
+
+def _overridden(composition: Composition) -> int:
+    """How many container fields the helpers override."""
+    return sum(len(helper.overrides) for helper in composition.helpers)
 
 
 def _assemble(

@@ -33,6 +33,7 @@ urlpatterns = [
     path("c/<int:pk>/helpers/<str:helper_id>/overrides/reset-all", partials.reset_overrides, name="reset-overrides"),
     path("c/<int:pk>/app", partials.app_settings, name="app-settings"),
     path("c/<int:pk>/pod", partials.pod_settings, name="pod-settings"),
+    path("c/<int:pk>/yaml", partials.yaml_source, name="yaml-source"),
     path("c/<int:pk>/revisions/<int:number>/restore", partials.restore, name="restore"),
     # deploys
     path("c/<int:pk>/deploy", deploys.deploy, name="deploy"),

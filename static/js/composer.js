@@ -78,10 +78,11 @@
   });
 
   // Every edit says which revision the page shows, so that an edit made on an old one (another tab or
-  // person saved since) is refused with a 409 and a Reload button instead of undoing theirs.
+  // person saved since) is refused with a 409 and a Reload button instead of undoing theirs. An edit that
+  // says its own (the YAML editor: the revision it opened on) keeps it.
   document.addEventListener("htmx:configRequest", (event) => {
     const revision = document.getElementById("saved-state")?.dataset.revision;
-    if (revision && event.detail.verb === "post") {
+    if (revision && event.detail.verb === "post" && !event.detail.headers["If-Match"]) {
       event.detail.headers["If-Match"] = `"${revision}"`;
     }
   });

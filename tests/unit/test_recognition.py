@@ -491,3 +491,31 @@ def test_an_old_composition_is_still_recognised_from_its_annotation():
     assert [(h.pattern, h.params, h.overrides) for h in imported.helpers] == [
         ("port-remapper", {"listen_port": 8080}, {})]
     assert imported.workload.annotations == {}
+
+
+def _with_old_annotation(manifests: list[dict], params: dict) -> list[dict]:
+    """As Pod Studio wrote a log tailer before recognition by shape."""
+    manifests[-1]["metadata"]["annotations"] = {HELPERS_ANNOTATION: json.dumps(
+        [{"container": "log-tailer", "pattern": "log-tailer", "params": params}])}
+    return manifests
+
+
+def test_yaml_edited_by_hand_says_the_edit_as_the_param_not_as_an_override_of_the_annotation():
+    """An old annotation still renders the edited Pod (the new file only as an override of the command);
+    the shape renders it with no override: the fewer overrides win (the composer's YAML editor)."""
+    composition = Composition(app=AppContainer(image="busybox:1.36"), helpers=[Helper("h1", "log-tailer", {})])
+    text = dump_documents(_with_old_annotation(render(composition), {})).replace(
+        "/var/log/app/app.log", "/var/log/app/access.log")
+    imported = import_manifests(load_documents(text)).composition
+    assert [(h.pattern, h.params, h.overrides) for h in imported.helpers] == [
+        ("log-tailer", {"log_file": "access.log"}, {})]
+
+
+def test_an_edit_no_shape_explains_stays_the_annotations_pattern_with_an_override():
+    composition = Composition(app=AppContainer(image="busybox:1.36"), helpers=[Helper("h1", "log-tailer", {})])
+    text = dump_documents(_with_old_annotation(render(composition), {})).replace(
+        "    - -F\n", "    - -F\n    - -s\n    - '5'\n")
+    imported = import_manifests(load_documents(text)).composition
+    helper, = imported.helpers
+    assert helper.pattern == "log-tailer" and helper.overrides == {
+        "command": ["tail", "-n+1", "-F", "-s", "5", "/var/log/app/app.log"]}

@@ -1,5 +1,6 @@
 import yaml
 
+from composer.domain import edits
 from composer.domain.render import render
 from composer.domain.yamlio import dump_documents
 from composer.models import SavedComposition
@@ -52,6 +53,40 @@ def test_get_list_replace_and_delete(api, saved):
     assert replaced.status_code == 200 and replaced.json()["revision"] == 2
     assert api.delete(f"compositions/{saved.pk}").status_code == 204
     assert api.get(f"compositions/{saved.pk}").status_code == 404
+
+
+def put_yaml(api, pk, text, revision=None):
+    headers = {} if revision is None else {"HTTP_IF_MATCH": f'"{revision}"'}
+    return api.client.put(f"/api/v1/compositions/{pk}", data=text, content_type="application/yaml", **headers)
+
+
+def test_put_yaml_replaces_through_the_importer_as_the_yaml_editor_does(api, saved):
+    composition = saved.composition()
+    edits.add_helper(composition, "log-tailer")
+    text = dump_documents(render(composition)).replace("app.log", "access.log")
+    response = put_yaml(api, saved.pk, text, revision=1)
+    body = response.json()
+    assert response.status_code == 200 and response["ETag"] == '"2"'
+    assert body["id"] == saved.pk and body["revision"] == 2 and body["changed"] is True and body["warnings"] == []
+    assert [(h["pattern"], h["params"]) for h in body["composition"]["helpers"]] == [
+        ("log-tailer", {"log_file": "access.log"})]
+    assert saved.revisions.first().message == "replaced with YAML through the API"
+    again = put_yaml(api, saved.pk, text)
+    assert again.status_code == 200 and again.json()["changed"] is False and again.json()["revision"] == 2
+
+
+def test_put_yaml_refusals_are_400_409_and_415_and_save_nothing(api, saved):
+    bad = put_yaml(api, saved.pk, "kind: Pod\nmetadata:\n  name: [x\n")
+    assert bad.status_code == 400 and bad.json()["errors"] == {"line": "4", "column": "1"}
+    text = dump_documents(render(saved.composition()))
+    several = put_yaml(api, saved.pk, text + "---\n" + text.replace("name: my-app", "name: other"))
+    assert several.status_code == 400 and "import the others from the Import page" in several.json()["error"]
+    stale = put_yaml(api, saved.pk, text.replace("my-app", "renamed"), revision=7)
+    assert stale.status_code == 409 and "your edit was made on revision 7" in stale.json()["error"]
+    other = api.client.put(f"/api/v1/compositions/{saved.pk}", data="x", content_type="text/plain")
+    assert other.status_code == 415 and "application/yaml" in other.json()["error"]
+    saved.refresh_from_db()
+    assert saved.revision == 1
 
 
 def test_unknown_id_is_404_json(api):

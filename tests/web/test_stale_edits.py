@@ -50,6 +50,8 @@ def test_a_field_edit_from_an_old_tab_is_refused_with_a_reload_button(client, sa
     ("helpers/add", {"pattern": "log-tailer"}),
     ("pod", {"kind": "Pod", "name": "other"}),
     ("revisions/1/restore", {}),
+    ("yaml", {"yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: other\nspec:\n  containers:\n"
+                      "  - name: app\n    image: nginx:1.27\n"}),
 ])
 def test_every_kind_of_page_edit_on_an_old_revision_changes_nothing(client, saved, path, data):
     saved.record(Composition.from_dict({**saved.data, "app": {**saved.data["app"], "name": "newer"}}), "elsewhere")

@@ -14,19 +14,22 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from composer.domain import edits
 from composer.domain.model import Composition
 from composer.domain.patterns import get_pattern
 from composer.domain.patterns.base import ParamKind, Pattern
 from composer.domain.render import build
-from composer.domain.yamlio import YamlError, load_documents, load_value
+from composer.domain.yamlio import MAX_YAML_BYTES, YamlError, load_documents, load_value
 from composer.http.preconditions import BadPrecondition, edited_revision
 from composer.models import SavedComposition, StaleRevision
+from composer.services import imports
 from composer.web.compositions import fields as form_fields
 from composer.web.compositions.workspace import (
     helper_cards,
@@ -376,3 +379,43 @@ def restore(request: HtmxHttpRequest, pk: int, number: int) -> HttpResponse:
             return HttpResponseClientRedirect(saved.get_absolute_url())
         return render_workspace(request, saved, notice=f"Restored revision {number}.")
     return redirect(saved)
+
+
+@require_POST
+@refuses_stale_edits
+def yaml_source(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The YAML editor's Save: the text goes through the importer (helpers recognised by shape stay patterns)
+    and replaces the composition as its next revision, same id. A refusal (unreadable YAML, manifests that
+    make no composition, several workloads) saves nothing: its message, with the YAML error's line and
+    column, goes to the editor's alert region and the editor keeps the text."""
+    saved = composition_or_404(request, pk)
+    before = saved.revision
+    try:
+        text = request.POST.get("yaml", "")
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return _yaml_refused(request, imports.ImportRefused(
+            f"the YAML is too large to read: the limit is {limit:,} bytes; a composition's YAML is limited to "
+            f"{MAX_YAML_BYTES:,} bytes"))
+    try:
+        replaced = imports.replace_from_yaml(saved, text, "edited the YAML", edited_revision(request))
+    except imports.ImportRefused as error:
+        return _yaml_refused(request, error)
+    if not request.htmx:
+        return redirect(saved)
+    if replaced.changed:
+        response = render_workspace(request, saved, notice="Saved the YAML.", notice_notes=replaced.warnings,
+                                    undo_revision=before)
+    else:
+        response = render_workspace(request, saved, notice="No changes: the YAML says what the composition says.",
+                                    notice_notes=replaced.warnings)
+    # composer's yaml-editor.js closes the editor once the new workspace is in
+    return trigger_client_event(response, "yaml-saved", {"changed": replaced.changed}, after="settle")
+
+
+def _yaml_refused(request: HtmxHttpRequest, error: imports.ImportRefused) -> HttpResponse:
+    context = {"message": error.message, "line": error.line, "column": error.column}
+    response = render(request, "composer/compositions/_yaml_error.html", context, status=400)
+    response["HX-Retarget"] = "#yaml-editor-error"  # the editor's alert region: the editor and its text stay
+    response["HX-Reswap"] = "innerHTML"
+    return response
