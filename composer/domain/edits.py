@@ -227,3 +227,31 @@ def reset_override(composition: Composition, helper_id: str, field: str | None) 
         raise EditError(f"{field} of {helper_id} is not set by hand", {"field": "not set by hand"})
     del helper.overrides[field]
     return f"reset {field} of {helper_id} to the pattern's"
+
+
+LANES = ("sequence", "beside", "pod")
+
+
+def drop_helper(composition: Composition, pattern_id: str, lane: str, position: int | None = None
+                ) -> tuple[Helper, str]:
+    """A pattern dropped on the Pod: it lands where its role says, and the note says why when that is not
+    where it was dropped. On the start-up sequence a long-running helper becomes a native sidecar; an
+    init pattern dropped beside the app (or on the app, or the picture) joins the end of the sequence."""
+    if lane not in LANES:
+        raise EditError(f"unknown drop target '{lane}'", {"lane": f"must be one of {', '.join(LANES)}"})
+    try:
+        pattern = get_pattern(pattern_id)
+    except UnknownPattern as error:
+        raise EditError(str(error), {"pattern": str(error)}) from None
+    runs_first = effective_role(pattern, pattern.defaults()) == "init"
+    at = position if lane == "sequence" else None
+    helper = add_helper(composition, pattern_id, None, at)
+    if lane == "sequence" and not runs_first:
+        if pattern.can_be_native_sidecar:
+            helper.native_sidecar = True
+            return helper, f"{pattern.title} runs as a native sidecar: it starts before the app and keeps running."
+        return helper, f"{pattern.title} cannot start before the app: it was placed beside it."
+    if lane == "beside" and runs_first:
+        return helper, (f"{pattern.title} runs to completion before the app starts: it was placed in the start-up "
+                        "sequence.")
+    return helper, ""

@@ -19,15 +19,14 @@
   function onDrop(event) {
     const zone = event.to;
     const pattern = event.item.dataset.pattern;
-    const values = { pattern };
+    const values = { pattern, lane: zone.dataset.lane };
     const cards = Array.from(zone.children).filter((el) => el.dataset.helperId && el !== event.item);
     const next = cards[event.newIndex];
     if (zone.hasAttribute("data-sortable") && next) {
       values.position = next.dataset.position;
     }
     event.item.remove();
-    const canvas = zone.closest("[data-add-url]");
-    post(canvas.dataset.addUrl, values);
+    post(document.querySelector("[data-add-url]").dataset.addUrl, values);
   }
 
   function onReorder(event) {
@@ -45,6 +44,9 @@
         sort: false,
         filter: "button",
         preventOnFilter: false,
+        // While dragging, the app card and the picture accept the pattern too.
+        onStart: () => document.body.classList.add("dragging-pattern"),
+        onEnd: () => document.body.classList.remove("dragging-pattern"),
       });
     });
     root.querySelectorAll("[data-dropzone]").forEach((zone) => {

@@ -95,3 +95,18 @@ def test_a_generated_config_that_is_not_json_is_a_field_error_and_nothing_change
     with pytest.raises(edits.EditError):
         edits.update_params(composition, helper.id, {"config_data": "{'single': 'quotes'}"})
     assert "config_data" not in helper.params
+
+
+def test_a_pattern_dropped_anywhere_lands_where_its_role_says():
+    composition = _app_on(8080)
+    tailer, note = edits.drop_helper(composition, "log-tailer", "sequence", 0)
+    assert tailer.native_sidecar and "native sidecar" in note
+    sysctl, note = edits.drop_helper(composition, "sysctl", "beside")
+    assert "placed in the start-up sequence" in note
+    exporter, note = edits.drop_helper(composition, "prometheus-exporter", "pod")
+    assert note == "" and not exporter.native_sidecar
+    placements = {item.helper.id: item.placement for item in build(composition).helpers}
+    assert placements == {tailer.id: "native-sidecar", sysctl.id: "init", exporter.id: "container"}
+    with pytest.raises(edits.EditError):
+        edits.drop_helper(composition, "log-tailer", "roof")
+    assert len(composition.helpers) == 3

@@ -100,15 +100,18 @@ def add_helper(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     saved = composition_or_404(request, pk)
     composition = saved.composition()
     position = request.POST.get("position", "")
+    at = int(position) if position.isdigit() else None
+    lane = request.POST.get("lane", "")
     try:
-        helper = edits.add_helper(
-            composition, request.POST.get("pattern", ""), None, int(position) if position.isdigit() else None
-        )
+        if lane:  # dropped somewhere on the Pod: it lands where its role says
+            helper, note = edits.drop_helper(composition, request.POST.get("pattern", ""), lane, at)
+        else:
+            helper, note = edits.add_helper(composition, request.POST.get("pattern", ""), None, at), ""
     except edits.EditError as error:
         return _edit_failed(request, saved, error)
     _record(request, saved, composition, f"added {helper.pattern}")
     title = get_pattern(helper.pattern).title
-    return render_workspace(request, saved, notice=f"Added {title}.", opened=helper.id)
+    return render_workspace(request, saved, notice=f"Added {title}. {note}".strip(), opened=helper.id)
 
 
 @require_POST
