@@ -108,6 +108,40 @@
     target.scrollIntoView({ block: "center" });
   });
 
+  // On a narrow screen one part of the composer shows at a time: Compose, YAML, Picture or Problems.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest(".view-switch [data-view]");
+    if (!button) return;
+    document.querySelector(".composer").dataset.view = button.dataset.view;
+    button.parentElement.querySelectorAll("[data-view]").forEach((other) => {
+      other.setAttribute("aria-pressed", String(other === button));
+    });
+  });
+
+  // The palette: find a pattern by its name or summary, or fold it away.
+  document.addEventListener("input", (event) => {
+    if (event.target.id !== "palette-search") return;
+    const words = event.target.value.trim().toLowerCase();
+    let shown = 0;
+    document.querySelectorAll(".palette .pattern-card").forEach((card) => {
+      const match = !words || card.textContent.toLowerCase().includes(words);
+      card.hidden = !match;
+      shown += match ? 1 : 0;
+    });
+    document.querySelectorAll(".palette section").forEach((section) => {
+      section.hidden = !section.querySelector(".pattern-card:not([hidden])");
+    });
+    document.getElementById("palette-search-count").textContent = words ? `${shown} pattern${shown === 1 ? "" : "s"}` : "";
+  });
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest(".palette-collapse");
+    if (!button) return;
+    const open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", String(open));
+    button.textContent = open ? "Hide patterns" : "Show patterns";
+    document.getElementById("palette-body").hidden = !open;
+  });
+
   // htmx and Sortable are both deferred: wire the page once it is parsed, then every swapped-in fragment.
   document.addEventListener("DOMContentLoaded", () => {
     setUp(document.body);
