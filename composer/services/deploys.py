@@ -72,6 +72,16 @@ def targets(user, composition_namespace: str) -> dict[str, Any]:
     }
 
 
+def last_deploy(user, saved: SavedComposition) -> DeployRecord | None:
+    """The composition's newest deploy the user may see that left something running (not failed, not
+    undeployed since): where its runtime view is."""
+    records = access.visible_records(user).filter(
+        composition=saved, action__in=[DeployRecord.Action.DEPLOY, DeployRecord.Action.UNDEPLOY],
+    ).exclude(outcome=DeployRecord.Outcome.FAILED).order_by("-created", "-pk")
+    newest = records.first()
+    return newest if newest is not None and newest.action == DeployRecord.Action.DEPLOY else None
+
+
 def manifests_for(saved: SavedComposition, namespace: str) -> list[dict[str, Any]]:
     """The rendered manifests (fresh dicts on every call), every one placed in the chosen namespace."""
     manifests = render(saved.composition())

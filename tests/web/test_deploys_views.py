@@ -56,6 +56,14 @@ def test_deploy_from_the_panel_shows_each_object_and_records_it(client, saved, r
     assert record.outcome == "succeeded" and record.user == "local"
     assert f"/deployments/{record.pk}/" in html
     assert real_target.live("Service", "es-metrics") is not None and real_target.live("Pod", "es-metrics") is not None
+    # The composer leads to the runtime view of that deploy, until it is undeployed.
+    page = client.get(saved.get_absolute_url()).content.decode()
+    assert f'href="/deployments/{record.pk}/runtime" aria-describedby="last-deploy-where">Runtime</a>' in page
+    assert f"of the last deploy: {real_target.context}/{real_target.namespace}, r1" in page
+    DeployRecord.objects.create(composition=saved, composition_name=saved.name, revision=1, action="undeploy",
+                                context=real_target.context, namespace=real_target.namespace, user="local",
+                                manifest_yaml="", outcome="succeeded")
+    assert "last-deploy-where" not in client.get(saved.get_absolute_url()).content.decode()
 
 
 def take_over_the_image(target, pod: str, image: str) -> None:

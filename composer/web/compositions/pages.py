@@ -146,6 +146,7 @@ def composition(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     warnings = request.session.pop(f"import-warnings-{saved.pk}", [])
     context = workspace_context(saved, import_warnings=warnings)
     context.update(deploys.targets(request.user, context["composition"].workload.namespace))
+    context["last_deploy"] = deploys.last_deploy(request.user, saved)
     return render(request, "composer/compositions/composer.html", context)
 
 
