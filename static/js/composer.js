@@ -142,6 +142,22 @@
     document.getElementById("palette-body").hidden = !open;
   });
 
+  // An edit that re-renders the workspace (add, move, remove …) keeps the panels the user had open.
+  let openPanels = null;
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.target.id === "workspace") {
+      openPanels = Array.from(event.detail.target.querySelectorAll("details[id][open]"), (panel) => panel.id);
+    }
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    if (!openPanels) return;
+    openPanels.forEach((id) => {
+      const panel = document.getElementById(id);
+      if (panel) panel.open = true;
+    });
+    openPanels = null;
+  });
+
   // htmx and Sortable are both deferred: wire the page once it is parsed, then every swapped-in fragment.
   document.addEventListener("DOMContentLoaded", () => {
     setUp(document.body);
