@@ -62,3 +62,28 @@ def test_a_changed_deployment_selector_is_immutable(ns) -> None:
     assert (refused.outcome, refused.error_kind, refused.status) == ("failed", "immutable", 422)
     assert "spec.selector" in refused.details["fields"]
     assert refused.message.endswith("Delete and recreate the Deployment to apply this change.")
+
+
+def statefulset(service_name: str) -> dict[str, Any]:
+    return {**deployment({"app": "web", "version": "v2"}), "kind": "StatefulSet",
+            "spec": {**deployment({"app": "web", "version": "v2"})["spec"], "serviceName": service_name}}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("serviceName", "web-headless"),
+    ("podManagementPolicy", "Parallel"),
+    ("volumeClaimTemplates", [{"metadata": {"name": "data"}, "spec": {
+        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]),
+])
+def test_a_statefulset_s_fixed_fields_are_immutable_one_by_one(ns, field: str, value: Any) -> None:
+    """1.37 names each field ("field is immutable"), no longer a Forbidden update of the whole spec."""
+    apply_manifests(ADMIN, ns, [statefulset("web")])
+    changed = statefulset("web")
+    changed["spec"][field] = value
+
+    [refused] = apply_manifests(ADMIN, ns, [changed])
+
+    assert (refused.outcome, refused.error_kind, refused.status) == ("failed", "immutable", 422)
+    assert refused.details["fields"] == [f"spec.{field}"]
+    assert refused.message == (f"StatefulSet 'web': spec.{field} cannot be changed once created. Delete and "
+                               "recreate the StatefulSet to apply this change.")
