@@ -28,7 +28,8 @@ JOB_NAME_LABEL = "batch.kubernetes.io/job-name"  # set by the Job controller on 
 SCHEDULED_AT = "batch.kubernetes.io/cronjob-scheduled-timestamp"  # on a Job the CronJob controller made
 INSTANTIATE = "cronjob.kubernetes.io/instantiate"  # "manual" on a Job made with kubectl create job --from
 
-STARTING, RUNNING, COMPLETE, FAILED, SUSPENDED = "starting", "running", "complete", "failed", "suspended"
+STARTING, RUNNING, COMPLETE, FAILING, FAILED, SUSPENDED = (
+    "starting", "running", "complete", "failing", "failed", "suspended")
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class JobRun:
     """A Job's progress, from its status."""
 
     name: str
-    state: str  # starting, running, complete, failed, suspended
+    state: str  # starting, running, complete, failing (decided, its Pods being stopped), failed, suspended
     completions: int | None  # None: a work queue (the first success completes it)
     parallelism: int | None
     active: int = 0
@@ -65,10 +66,11 @@ class JobRun:
         if self.state == COMPLETE:
             took = f" in {_duration(self.finished - self.started)}" if self.finished and self.started else ""
             return f"Complete{took}: {self.progress}."
-        if self.state == FAILED:
+        if self.state in (FAILED, FAILING):
             why = f" ({self.reason})" if self.reason else ""
             said = f" {_sentence(self.message)}" if self.message else ""
-            return f"Failed{why}:{said} {_capital(self.progress)}."
+            stopping = " Its Pods are being stopped." if self.state == FAILING else ""
+            return f"{_capital(self.state)}{why}:{said} {_capital(self.progress)}.{stopping}"
         if self.state == SUSPENDED:
             return f"Suspended: it starts no Pods until it is resumed; {self.progress}."
         if self.state == STARTING:
@@ -130,8 +132,8 @@ def job_run(job: dict[str, Any]) -> JobRun:
         state, condition = COMPLETE, conditions["Complete"]
     elif "Failed" in conditions:
         state, condition = FAILED, conditions["Failed"]
-    elif "FailureTarget" in conditions:  # failing: its Pods are being stopped before Failed is set
-        state, condition = FAILED, conditions["FailureTarget"]
+    elif "FailureTarget" in conditions:  # decided: its Pods are being stopped, then Failed is set
+        state, condition = FAILING, conditions["FailureTarget"]
     elif spec.get("suspend"):
         state, condition = SUSPENDED, {}
     elif not status.get("startTime"):

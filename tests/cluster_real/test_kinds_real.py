@@ -268,6 +268,13 @@ def test_a_job_that_fails_says_why(client, cluster: Cluster) -> None:
     composition = kind_composition("Job", labels={CONTAINER_FAILS: "true"}, backoffLimit=0)
     _, record = deployed(client, cluster, composition)
 
+    # Found on the real server: FailureTarget comes first (the Job is failing, its Pods being stopped,
+    # status.failed maybe not counted yet), then Failed.
+    body = status_when(client, record["id"], lambda b: b["workload"]["state"]["state"] in ("failing", "failed"),
+                       "failing")
+    if body["workload"]["state"]["state"] == "failing":
+        assert body["workload"]["state"]["summary"].startswith("Job 'hello-web': Failing (BackoffLimitExceeded): ")
+        assert body["workload"]["state"]["summary"].endswith(" Its Pods are being stopped.")
     body = status_when(client, record["id"], lambda b: b["workload"]["state"]["state"] == "failed", "failed")
     state = body["workload"]["state"]
     assert (state["reason"], state["failed"], state["succeeded"]) == ("BackoffLimitExceeded", 1, 0)
@@ -360,6 +367,18 @@ def test_a_cronjob_that_has_not_run_says_when_it_will_then_shows_the_pods_of_its
         f"CronJob 'merged-config' runs on schedule '{NEVER_SOON}': not started by its schedule yet; no Job running now")
     cluster.set_logs(pod["name"], {"app": ["merged 2 files"]})
     assert log_text(client, record["id"], pod["name"], "app") == "merged 2 files\n"
+
+    # Its schedule and job template change in place (for the Jobs it starts next).
+    composition = stored.composition()
+    composition.workload.extra["schedule"] = "0 0 2 1 *"
+    composition.app.image = "busybox:1.37"
+    stored.record(composition, "later, newer")
+    changed = api_deploy(client, stored, cluster.namespace)
+    assert changed.status_code == 201, changed.json()
+    assert changed.json()["results"][-1]["outcome"] == "configured"
+    live = kubectl_json(cluster.cp, cluster.namespace, "cronjob", "merged-config")
+    assert live["spec"]["schedule"] == "0 0 2 1 *"
+    assert live["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"] == "busybox:1.37"
 
     undeploy(client, cluster, record)
     assert names(cluster.cp, cluster.namespace, "jobs") == []
