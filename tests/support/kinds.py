@@ -123,8 +123,8 @@ def release(cp: ControlPlane, namespace: str, pod: str, stage: str = COMPLETE_ST
 def extra_node_fixture(control_plane: ControlPlane, admin_api) -> Iterator[str]:
     """A second node kwok simulates (it manages every node annotated ``kwok.x-k8s.io/node: fake``),
     tainted so that only Pods tolerating ``EXTRA_NODE_TAINT`` go there. Deleted afterwards: a test
-    undeploys first, since kwok no longer finishes the deletion of Pods on a node that is gone (the
-    Pod garbage collector removes them after about a minute)."""
+    undeploys first, since Pods left on a node that is gone stay until the Pod garbage collector
+    removes them (about a minute and a half later)."""
     core = k8s.CoreV1Api(admin_api)
     name = f"extra-{int(time.time() * 1000) % 10**8}"
     core.create_node({
