@@ -19,6 +19,7 @@ from composer.cluster import logs as cluster_logs
 from composer.cluster.feed import StatusSnapshot, pod_statuses
 from composer.cluster.logfollow import LogBatch
 from composer.cluster.pods import ContainerStatus, PodStatus
+from composer.cluster.workloads import WorkloadState
 from composer.http import sse
 from composer.http.errors import cluster_status as status_of_kind
 from composer.services import runtime
@@ -70,13 +71,29 @@ def pod_json(pod: PodStatus) -> dict[str, Any]:
     }
 
 
+def state_json(state: WorkloadState | None) -> dict[str, Any] | None:
+    """What the workload's own object says (None for a Pod or a Deployment, or when it cannot be read)."""
+    if state is None:
+        return None
+    return {
+        "exists": state.exists,
+        "summary": state.summary,
+        "notes": list(state.notes),
+        "no_pods": state.no_pods,
+        "facts": [{"label": label, "value": value} for label, value in state.facts],
+        **state.details,
+        "jobs": [{**asdict(run), "summary": run.summary, "progress": run.progress} for run in state.jobs],
+    }
+
+
 def snapshot_json(target: Deployed, snapshot: StatusSnapshot) -> dict[str, Any]:
     workload = target.workload
     return {
         "deployment": target.record.pk,
         "context": target.record.context,
         "namespace": workload.namespace,
-        "workload": {"kind": workload.kind, "name": workload.name, "selector": workload.label_selector},
+        "workload": {"kind": workload.kind, "name": workload.name, "selector": workload.label_selector,
+                     "state": state_json(snapshot.state)},
         "observed_at": snapshot.taken_at,
         "blocked": [asdict(blocker) for blocker in snapshot.blockers],
         "pods": [pod_json(pod) for pod in snapshot.pods],

@@ -5,7 +5,7 @@ Public API (see the modules for details):
 - contexts: ``list_contexts()``, ``get_context(name)``, ``connect(name)``, ``api_client(name)``,
   ``server_version(name)``, ``list_namespaces(name)``, ``create_namespace(name, namespace)``;
 - apply: ``apply_manifests(...)``, ``diff_manifests(...)``, ``delete_objects(...)``,
-  ``recreate_pod(...)``, with ``ObjectResult`` / ``ObjectDiff`` / ``ObjectRef`` and ``FIELD_MANAGER``;
+  ``recreate_workload(...)``, with ``ObjectResult`` / ``ObjectDiff`` / ``ObjectRef`` and ``FIELD_MANAGER``;
 - errors: every failure is a ``ClusterError`` (``kind``, ``status``, ``message``, ``details``).
 
 What a deploy left running (imported from their modules, not from here):
@@ -26,7 +26,7 @@ from composer.cluster.apply import (
     apply_manifests,
     delete_objects,
     diff_manifests,
-    recreate_pod,
+    recreate_workload,
 )
 from composer.cluster.contexts import (
     ContextInfo,
@@ -58,6 +58,6 @@ __all__ = [
     "get_context",
     "list_contexts",
     "list_namespaces",
-    "recreate_pod",
+    "recreate_workload",
     "server_version",
 ]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
-import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,11 +24,12 @@ import yaml
 
 from composer.cluster.contexts import Connection, connect
 from composer.cluster.errors import ClusterError
-from composer.cluster.paths import segment
+from composer.cluster.ownership import FIELD_MANAGER, overlay, owned_fields, owned_values
+from composer.cluster.resources import KINDS, KindInfo
+from composer.domain.kinds import WORKLOAD_KINDS
 from composer.domain.names import dns_label_problem, manifest_name_problems
 from composer.domain.podspecs import pod_specs
 
-FIELD_MANAGER = "pod-studio"
 APPLY_PATCH = "application/apply-patch+yaml"
 NATIVE_SIDECARS_SINCE = (1, 29)
 
@@ -49,31 +49,6 @@ _VOLATILE_METADATA = (
     "creationTimestamp",
     "selfLink",
 )
-
-
-@dataclass(frozen=True)
-class KindInfo:
-    """Where the API serves a kind: ``/api/v1`` or ``/apis/<group>/<version>`` plus its plural."""
-
-    api_version: str
-    plural: str
-    namespaced: bool = True
-
-    def path(self, namespace: str, name: str | None = None) -> str:
-        base = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
-        scoped = f"{base}/namespaces/{segment(namespace)}/{self.plural}" if self.namespaced else f"{base}/{self.plural}"
-        return f"{scoped}/{segment(name)}" if name else scoped
-
-
-KINDS: dict[tuple[str, str], KindInfo] = {
-    ("v1", "Pod"): KindInfo("v1", "pods"),
-    ("v1", "Service"): KindInfo("v1", "services"),
-    ("v1", "ConfigMap"): KindInfo("v1", "configmaps"),
-    ("apps/v1", "Deployment"): KindInfo("apps/v1", "deployments"),
-    ("apps/v1", "StatefulSet"): KindInfo("apps/v1", "statefulsets"),
-    ("apps/v1", "DaemonSet"): KindInfo("apps/v1", "daemonsets"),
-    ("batch/v1", "Job"): KindInfo("batch/v1", "jobs"),
-}
 
 
 @dataclass(frozen=True)
@@ -219,83 +194,7 @@ def _proposed_despite(
         except ClusterError as forced:
             if forced.kind != "immutable":
                 raise
-    return _overlay(live, target.manifest, _owned_fields(live))
-
-
-def _owned_fields(live: dict[str, Any]) -> dict[str, Any]:
-    """The fields Pod Studio's last apply set (managedFields' fieldsV1 tree), empty when none."""
-    for entry in (live.get("metadata") or {}).get("managedFields") or []:
-        if entry.get("manager") == FIELD_MANAGER and entry.get("operation") == "Apply":
-            return entry.get("fieldsV1") or {}
-    return {}
-
-
-# Keys of the lists a server merges item by item (containers, env, volumes, volumeMounts, ports …).
-_LIST_KEYS = ("name", "mountPath", "devicePath", "containerPort", "port", "ip", "type")
-
-
-def _overlay(live: dict[str, Any], manifest: dict[str, Any], owned: dict[str, Any]) -> dict[str, Any]:
-    """Roughly what an apply would leave: the manifest's fields over the live object's.
-
-    As server-side apply does, and as found on a real API server (which fills dozens of defaults:
-    imagePullPolicy, terminationMessagePath, the service account's volumeMount …): lists of named
-    items merge item by item, and what the live object has beyond the manifest stays unless Pod
-    Studio set it last time (``owned``) and no longer does. Replacing lists whole showed every
-    default of every container as removed.
-    """
-    merged = copy.deepcopy(live)
-    for key in [key for key in merged if key not in manifest and f"f:{key}" in owned]:
-        del merged[key]
-    for key, value in manifest.items():
-        old, inner = merged.get(key), owned.get(f"f:{key}") or {}
-        list_key = _list_key(old, value)
-        if isinstance(value, dict) and isinstance(old, dict):
-            merged[key] = _overlay(old, value, inner)
-        elif list_key:
-            merged[key] = _overlay_list(old, value, list_key, inner)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
-def _list_key(old: Any, new: Any) -> str | None:
-    if not (isinstance(old, list) and isinstance(new, list) and old and new):
-        return None
-    for key in _LIST_KEYS:
-        keyed = all(isinstance(item, dict) and key in item for item in (*old, *new))
-        if keyed and all(len({repr(item[key]) for item in items}) == len(items) for items in (old, new)):
-            return key
-    return None
-
-
-def _overlay_list(old: list[Any], new: list[Any], key: str, owned: dict[str, Any]) -> list[Any]:
-    live_items = {repr(item[key]): item for item in old}
-    merged = []
-    for item in new:
-        match = live_items.pop(repr(item[key]), None)
-        merged.append(copy.deepcopy(item) if match is None else _overlay(match, item, _owned_item(owned, match) or {}))
-    # Items only the live object has: kept unless Pod Studio applied them last time.
-    merged.extend(copy.deepcopy(item) for item in live_items.values() if _owned_item(owned, item) is None)
-    return merged
-
-
-def _owned_item(owned: dict[str, Any], item: dict[str, Any]) -> dict[str, Any] | None:
-    """The fieldsV1 entry of a list item (``k:{"name":"app"}``), if Pod Studio's apply set it."""
-    for entry, inner in owned.items():
-        if _is_keyed_by(item, entry):
-            return inner if isinstance(inner, dict) else {}
-    return None
-
-
-def _is_keyed_by(item: Any, entry: str) -> bool:
-    """Whether a list item is the one a fieldsV1 key entry (``k:{"name":"app"}``) names."""
-    if not entry.startswith("k:") or not isinstance(item, dict):
-        return False
-    try:
-        fields = json.loads(entry[2:])
-    except ValueError:
-        return False
-    return isinstance(fields, dict) and all(item.get(name) == value for name, value in fields.items())
+    return overlay(live, target.manifest, owned_fields(live))
 
 
 @dataclass(frozen=True)
@@ -323,21 +222,24 @@ def delete_objects(context: str | None, refs: Iterable[ObjectRef]) -> list[Objec
     return _for_each(targets, lambda target: _delete_one(connection, target))
 
 
-def recreate_pod(
+def recreate_workload(
     context: str | None, namespace: str, manifest: dict[str, Any], *, timeout: float = 60.0
 ) -> ObjectResult:
-    """Delete a Pod, wait until it is gone (at most ``timeout`` s), then apply ``manifest``.
+    """Delete a workload, wait until it is gone (at most ``timeout`` s), then apply ``manifest``.
 
-    The way out of an ``immutable`` error: a running Pod accepts almost no changes.
+    The way out of an ``immutable`` error: a running Pod accepts almost no changes, a Job's Pod
+    template and selector none, a controller's selector none. A controller is deleted in the
+    foreground: the server removes it only once its Pods are gone, so the new one never runs beside
+    the old one's Pods (a StatefulSet's web-0 could not be made while the old web-0 still exists).
     """
     target = _prepare(manifest, namespace)
-    if target.kind != "Pod":
-        raise ClusterError("invalid", f"Only Pods are recreated this way, not {target.kind}.")
+    if target.kind not in WORKLOAD_KINDS:
+        raise ClusterError("invalid", f"Only workloads are recreated this way, not {target.kind}.")
     connection = connect(context)
     _refuse_unsupported_features(connection, [target])
     old = _get_live(connection, target)
     if old is not None:
-        _delete_one(connection, target)
+        _delete_one(connection, target, propagation="Background" if target.kind == "Pod" else "Foreground")
         _wait_until_gone(connection, target, old["metadata"].get("uid"), timeout)
     return _apply_one(connection, target, dry_run=False, force=False)
 
@@ -472,34 +374,19 @@ def _outcome(live: dict[str, Any] | None, returned: dict[str, Any]) -> str:
     # GET and our PATCH right after a deploy, made a deploy again report 'configured'. An apply only
     # sets the fields it owns (and removes those it owned and no longer sends): when Pod Studio owns
     # the same fields with the same values before and after, another writer made the difference.
-    before, after = _owned_fields(live), _owned_fields(returned)
-    if before and before == after and _owned_values(live, before) == _owned_values(returned, after):
+    before, after = owned_fields(live), owned_fields(returned)
+    if before and before == after and owned_values(live, before) == owned_values(returned, after):
         return UNCHANGED
     return CONFIGURED
 
 
-def _owned_values(obj: Any, fields: Any) -> Any:
-    """The values of ``obj`` at the paths of a managedFields fieldsV1 tree."""
-    if not isinstance(fields, dict) or not any(key != "." for key in fields):
-        return obj  # a leaf (or an atomic value): the whole value
-    if isinstance(obj, dict):
-        return {key: _owned_values(obj.get(key[2:]), inner) for key, inner in fields.items() if key.startswith("f:")}
-    if isinstance(obj, list):
-        values: dict[str, Any] = {}
-        for key, inner in fields.items():
-            if key.startswith("k:"):
-                values[key] = _owned_values(next((i for i in obj if _is_keyed_by(i, key)), None), inner)
-            elif key.startswith("v:"):
-                values[key] = key[2:] in {json.dumps(item, separators=(",", ":")) for item in obj}
-            elif key.startswith("i:") and key[2:].isdigit():
-                index = int(key[2:])
-                values[key] = _owned_values(obj[index] if index < len(obj) else None, inner)
-        return values
-    return obj
+def _delete_one(connection: Connection, target: _Target, *, propagation: str = "Background") -> ObjectResult:
+    """Delete the object; the garbage collector then deletes what it owns (a Job's or a controller's Pods).
 
-
-def _delete_one(connection: Connection, target: _Target) -> ObjectResult:
-    body: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
+    ``Background`` as kubectl does: the object goes at once, its Pods right after. Sent explicitly: found on
+    a real API server (1.37), a Job deleted without a policy leaves its Pods behind ("child pods are
+    preserved by default when jobs are deleted", the server warns); a CronJob's Jobs and Pods go by default."""
+    body: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": propagation}
     if target.uid:
         body["preconditions"] = {"uid": target.uid}
     try:

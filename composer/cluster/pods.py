@@ -167,7 +167,9 @@ class PodStatus:
 
     @property
     def ready(self) -> bool:
-        return any(c.type == "Ready" and c.ok for c in self.conditions)
+        """Ready, and not finished: a Pod that has succeeded or failed serves nothing. A kubelet sets Ready
+        False when a Pod completes (reason PodCompleted); kwok leaves it True (seen on the test cluster)."""
+        return self.phase not in ("Succeeded", "Failed") and any(c.type == "Ready" and c.ok for c in self.conditions)
 
     def container(self, name: str) -> ContainerStatus | None:
         return next((c for c in self.all_containers if c.name == name), None)

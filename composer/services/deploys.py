@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from composer import cluster
+from composer.domain.kinds import KINDS
 from composer.domain.names import dns_label_problem
 from composer.domain.privilege import escalations
 from composer.domain.render import render
@@ -238,7 +239,8 @@ def _failed(record: DeployRecord, error: cluster.ClusterError) -> DeployRecord:
 
 
 def recreate(saved: SavedComposition, request: DeployRequest, user) -> DeployRecord:
-    """The way out of an immutable-field error: delete the bare Pod and apply it again.
+    """The way out of an immutable-field error: delete the workload (a Pod, or a Job with its Pods …) and
+    apply it again.
 
     Deleting needs the undeploy right, and the composition passes the same gate as a deploy."""
     manifests = manifests_for(saved, request.namespace)
@@ -246,17 +248,27 @@ def recreate(saved: SavedComposition, request: DeployRequest, user) -> DeployRec
     access.require(user, Action.UNDEPLOY, request.context, request.namespace)
     _require_no_errors(saved)
     record = _new_record(saved, saved.name, saved.revision, DeployRecord.Action.DEPLOY, request, user, manifests)
-    pod = manifests[-1]
-    if pod.get("kind") != "Pod":
-        raise DeployRefused("only a bare Pod is deleted and recreated; a Deployment rolls out by itself")
+    workload = manifests[-1]  # render() puts the workload last
+    kind = workload.get("kind")
     try:
         companions = cluster.apply_manifests(request.context, request.namespace, manifests[:-1])
         if not all(result.ok for result in companions):
             return _finished(record, companions, success="")
-        results = [*companions, cluster.recreate_pod(request.context, request.namespace, pod)]
+        results = [*companions, cluster.recreate_workload(request.context, request.namespace, workload)]
     except cluster.ClusterError as error:
         return _failed(record, error)
-    return _finished(record, results, success="Deleted the Pod and created it again.")
+    gone = "the Pod" if kind == "Pod" else f"the {kind} (and its Pods)"
+    return _finished(record, results, success=f"Deleted {gone} and created it again.")
+
+
+def recreatable(record: DeployRecord) -> str:
+    """The kind of workload that ``recreate`` would delete and apply again to get past this deploy's
+    refusal ('' when the refusal was not about a field fixed once created, or not about the workload)."""
+    if record.error_kind != "immutable":
+        return ""
+    failed = next((r for r in record.results if r.get("outcome") == "failed"), None)
+    kind = (failed or {}).get("kind", "")
+    return kind if kind in KINDS else ""
 
 
 def applied_objects(deployed: DeployRecord) -> list[cluster.ObjectRef]:

@@ -21,14 +21,12 @@ from composer.cluster import logs as cluster_logs
 from composer.cluster import pods as cluster_pods
 from composer.cluster.feed import StatusSnapshot, Workload, pod_statuses
 from composer.cluster.pods import ContainerStatus, PodStatus
+from composer.domain.kinds import WORKLOAD_KINDS
 from composer.domain.yamlio import YamlError, load_documents
 from composer.models import DeployRecord
 from composer.services import access
 
 ALL_CONTAINERS = "*"
-
-
-WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 
 
 def max_lines() -> int:
@@ -75,7 +73,7 @@ def deployed(user, pk: int) -> Deployed:
         raise NotWatchable(409, f"the manifest of deployment {pk} cannot be read: {error}") from None
     manifest = next((d for d in reversed(documents) if d.get("kind") in WORKLOAD_KINDS), None)
     if manifest is None:
-        raise NotWatchable(409, f"deployment {pk} sent no Pod or Deployment")
+        raise NotWatchable(409, f"deployment {pk} sent no workload ({', '.join(WORKLOAD_KINDS)})")
     try:
         workload = Workload.from_manifest(manifest, record.namespace)
     except cluster.ClusterError as error:
@@ -84,9 +82,11 @@ def deployed(user, pk: int) -> Deployed:
 
 
 def take_snapshot(target: Deployed, *, events: bool = True) -> StatusSnapshot:
-    """A snapshot now; when the cluster cannot be asked, an empty one that says why."""
+    """A snapshot now; when the cluster cannot be asked, an empty one that says why. Without ``events``
+    only the Pods matter (choosing a log): neither their Events nor the workload's state are read."""
     try:
-        return pod_statuses(target.context, target.workload.namespace, target.workload, events=events)
+        return pod_statuses(target.context, target.workload.namespace, target.workload, events=events,
+                            controller=events)
     except cluster.ClusterError as error:
         return StatusSnapshot(target.workload, (), datetime.now(UTC), problem=error)
 

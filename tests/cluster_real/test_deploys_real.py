@@ -31,7 +31,7 @@ from composer.cluster import (
     delete_objects,
     diff_manifests,
     list_namespaces,
-    recreate_pod,
+    recreate_workload,
 )
 from composer.cluster.errors import _FORBIDDEN
 from composer.domain import edits
@@ -380,7 +380,7 @@ def test_an_immutable_pod_change_is_refused_in_our_words_and_recreate_applies_it
         "+      value: slow",
     ]
 
-    recreated = recreate_pod(ADMIN, ns, changed)
+    recreated = recreate_workload(ADMIN, ns, changed)
 
     assert (recreated.outcome, recreated.status) == ("created", 201)
     assert recreated.uid and recreated.uid != created.uid
@@ -705,7 +705,7 @@ def test_undeploy_after_a_recreate_leaves_the_new_pod(control_plane, admin_api, 
     deployed = api_deploy(client, saved, ADMIN, ns).json()
     old_uid = next(r["uid"] for r in deployed["results"] if r["kind"] == "Pod")
     pod_manifest = next(m for m in _rendered(saved) if m["kind"] == "Pod")
-    recreated = recreate_pod(ADMIN, ns, pod_manifest)
+    recreated = recreate_workload(ADMIN, ns, pod_manifest)
     assert recreated.uid != old_uid
 
     response = client.delete(f"/api/v1/deployments/{deployed['id']}")

@@ -54,11 +54,43 @@ def test_a_new_cluster_ip_for_a_service_is_immutable_and_names_the_field(ns) -> 
     assert any("may not change once set" in cause["message"] for cause in refused.details["causes"])
 
 
-def test_a_changed_deployment_selector_is_immutable(ns) -> None:
-    apply_manifests(ADMIN, ns, [deployment({"app": "web"})])
+@pytest.mark.parametrize("kind", ["Deployment", "ReplicaSet", "DaemonSet", "StatefulSet"])
+def test_a_changed_controller_selector_is_immutable(ns, kind: str) -> None:
+    def controller(selector: dict[str, str]) -> dict[str, Any]:
+        manifest = {**deployment(selector), "kind": kind}
+        if kind == "StatefulSet":
+            manifest["spec"]["serviceName"] = "web"
+        return manifest
 
-    [refused] = apply_manifests(ADMIN, ns, [deployment({"app": "web", "version": "v2"})])
+    apply_manifests(ADMIN, ns, [controller({"app": "web"})])
+
+    [refused] = apply_manifests(ADMIN, ns, [controller({"app": "web", "version": "v2"})])
 
     assert (refused.outcome, refused.error_kind, refused.status) == ("failed", "immutable", 422)
     assert "spec.selector" in refused.details["fields"]
-    assert refused.message.endswith("Delete and recreate the Deployment to apply this change.")
+    assert refused.message.endswith(f"Delete and recreate the {kind} to apply this change.")
+
+
+def statefulset(service_name: str) -> dict[str, Any]:
+    return {**deployment({"app": "web", "version": "v2"}), "kind": "StatefulSet",
+            "spec": {**deployment({"app": "web", "version": "v2"})["spec"], "serviceName": service_name}}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("serviceName", "web-headless"),
+    ("podManagementPolicy", "Parallel"),
+    ("volumeClaimTemplates", [{"metadata": {"name": "data"}, "spec": {
+        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]),
+])
+def test_a_statefulset_s_fixed_fields_are_immutable_one_by_one(ns, field: str, value: Any) -> None:
+    """1.37 names each field ("field is immutable"), no longer a Forbidden update of the whole spec."""
+    apply_manifests(ADMIN, ns, [statefulset("web")])
+    changed = statefulset("web")
+    changed["spec"][field] = value
+
+    [refused] = apply_manifests(ADMIN, ns, [changed])
+
+    assert (refused.outcome, refused.error_kind, refused.status) == ("failed", "immutable", 422)
+    assert refused.details["fields"] == [f"spec.{field}"]
+    assert refused.message == (f"StatefulSet 'web': spec.{field} cannot be changed once created. Delete and "
+                               "recreate the StatefulSet to apply this change.")

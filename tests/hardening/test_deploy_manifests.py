@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from composer import cluster
+from composer.cluster.feed import pod_statuses
+from composer.domain import edits
 from composer.domain.examples import EXAMPLES_BY_ID
 from composer.domain.importer import import_manifests
 from composer.domain.lint import lint
@@ -202,9 +204,27 @@ def needed(request: RecordedRequest) -> tuple[bool, set[Grant]]:
 
 
 # composer/cluster/feed.py and logs.py (the runtime view, built elsewhere) need these as well:
-# they list and watch Pods and Events and read container logs.
+# they list and watch Pods and Events, the workload's own object (for the kinds workloads.py reads)
+# and a CronJob's Jobs, and read container logs. The test below takes a snapshot of each kind (the
+# lists); the watches are the feed's.
 RUNTIME_NEEDS = {("", "pods", "list"), ("", "pods", "watch"), ("", "events", "list"), ("", "events", "watch"),
-                 ("", "pods/log", "get")}
+                 ("", "pods/log", "get"),
+                 *((group, plural, verb) for group, plural in (("apps", "statefulsets"), ("apps", "daemonsets"),
+                                                               ("apps", "replicasets"), ("batch", "jobs"),
+                                                               ("batch", "cronjobs"))
+                   for verb in ("list", "watch"))}
+
+# Every other workload kind, from an example made that kind (renamed, so that no selector finds another's Pods).
+OTHER_KINDS = {"StatefulSet": "init-html", "DaemonSet": "log-tailer", "ReplicaSet": "config-merger",
+               "Job": "init-html", "CronJob": "config-merger"}
+
+
+def kind_manifests(kind: str) -> list[dict[str, Any]]:
+    composition = EXAMPLES_BY_ID[OTHER_KINDS[kind]].build()
+    composition.workload.name = f"kind-{kind.lower()}"
+    composition.workload.labels = {"app": composition.workload.name}
+    edits.change_kind(composition, kind)
+    return preview(composition).manifests
 
 
 def test_the_rbac_grants_exactly_what_composer_cluster_uses(proxied_target):
@@ -216,13 +236,16 @@ def test_the_rbac_grants_exactly_what_composer_cluster_uses(proxied_target):
     composition.helpers[0].native_sidecar = True  # needs the server's version first
     examples["native"] = [{**m, "metadata": {**m["metadata"], "name": "native"}}
                           for m in preview(composition).manifests]
+    examples.update({kind: kind_manifests(kind) for kind in OTHER_KINDS})
 
     cluster.list_namespaces(context)
     for manifests in examples.values():
         assert all(r.ok for r in cluster.apply_manifests(context, namespace, manifests))
         cluster.diff_manifests(context, namespace, manifests)
         cluster.apply_manifests(context, namespace, manifests, dry_run=True)
-    recreated = cluster.recreate_pod(context, namespace, examples["config-merger"][-1])
+    recreated = cluster.recreate_workload(context, namespace, examples["config-merger"][-1])
+    for kind in OTHER_KINDS:
+        pod_statuses(context, namespace, examples[kind][-1])
     for name, manifests in examples.items():
         applied = cluster.apply_manifests(context, namespace, manifests)
         if name == "config-merger":

@@ -1,7 +1,8 @@
 """A real, local Kubernetes control plane for tests and for people.
 
 It runs the real kube-apiserver, kube-controller-manager and kube-scheduler on etcd,
-with kwok simulating one node (``localhost``): Pods are scheduled for real, and kwok's
+with kwok simulating one node (``localhost``; a test may add more: kwok simulates every node
+annotated ``kwok.x-k8s.io/node: fake``): Pods are scheduled for real, and kwok's
 stages walk them through init containers to Running (or into failures), and serve
 their logs through the API server. Nothing runs containers.
 
@@ -1210,7 +1211,8 @@ class ControlPlane:
         return [
             f"--kubeconfig={self.state_dir / 'components' / 'kwok.kubeconfig'}",
             f"--config={self.state_dir / 'components' / 'kwok.yaml'}",
-            f"--manage-single-node={NODE_NAME}",
+            # Every node annotated so (localhost, and those a test adds: a DaemonSet's second node).
+            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
             "--node-ip=127.0.0.1",
             f"--cidr={POD_CIDR}",  # kwok's default, 10.0.0.1/24, overlaps the Service range
             f"--node-name={NODE_NAME}",

@@ -4,7 +4,7 @@ Not a plugin of tests/conftest.py yet: a test module imports the fixtures it use
 ``from tests.support.controlplane_fixtures import control_plane, cluster_namespace``.
 
 - ``control_plane`` (session): a started ``ControlPlane`` (kube-apiserver, controller-manager,
-  scheduler, etcd, kwok with one node ``localhost``), stopped at the end of the session. The
+  scheduler, etcd, kwok with one node ``localhost``; tests may add nodes), stopped at the end of the session. The
   binaries are built once per machine (about 19 minutes on 2 cores, cached in
   ~/.cache/pod-studio/cluster: ``make cluster-binaries``); then it starts in seconds.
   ``PODSTUDIO_REAL_CLUSTER``: unset, it runs when the binaries are built and skips (saying

@@ -57,7 +57,7 @@ def test_status_json_has_init_containers_in_order_and_the_blocker(client, web, c
     assert response.status_code == 200
     body = response.json()
     assert (body["deployment"], body["context"], body["namespace"]) == (web.pk, cluster.context, cluster.namespace)
-    assert body["workload"] == {"kind": "Pod", "name": "web", "selector": ""}
+    assert body["workload"] == {"kind": "Pod", "name": "web", "selector": "", "state": None}
     (web_pod,) = body["pods"]
     assert (web_pod["phase"], web_pod["status"], web_pod["node"]) == ("Running", "CrashLoopBackOff", "localhost")
     assert web_pod["init_progress"] == {"done": 2, "total": 2, "text": "Init 2/2"}

@@ -60,7 +60,8 @@ def deploy(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             raise deploys.DeployRefused(f"unknown action {action!r}")
     except (access.Refused, deploys.DeployRefused) as error:
         return render(request, "composer/deploys/_refused.html", {"message": str(error)}, status=status_for(error))
-    return render(request, "composer/deploys/_result.html", {"record": record, "saved": saved, "wanted": wanted})
+    return render(request, "composer/deploys/_result.html", {"record": record, "saved": saved, "wanted": wanted,
+                                                             "recreatable": deploys.recreatable(record)})
 
 
 def _diff(request: HtmxHttpRequest, result: deploys.DiffResult, wanted: deploys.DeployRequest) -> HttpResponse:

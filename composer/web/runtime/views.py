@@ -139,7 +139,7 @@ class PodView:
 
 def pod_view(pod: PodStatus, now: datetime) -> PodView:
     blocked = cluster_pods.diagnose(pod) is not None
-    tone = "bad" if blocked else ("ok" if pod.ready else ("done" if pod.phase == "Succeeded" else "pending"))
+    tone = "bad" if blocked else ("done" if pod.phase == "Succeeded" else ("ok" if pod.ready else "pending"))
     return PodView(
         pod,
         tone,
@@ -174,6 +174,9 @@ def status_context(target: Deployed, snapshot: StatusSnapshot) -> dict[str, Any]
             for blocker in snapshot.blockers
         ],
         "ready_count": sum(1 for pod in snapshot.pods if pod.ready),
+        "completed_count": sum(1 for pod in snapshot.pods if pod.phase == "Succeeded"),
+        "failed_count": sum(1 for pod in snapshot.pods if pod.phase == "Failed"),
+        "state": snapshot.state,
     }
 
 
