@@ -204,6 +204,11 @@ class DeployRecord(models.Model):
     def succeeded(self) -> bool:
         return self.outcome == self.Outcome.SUCCEEDED
 
+    @property
+    def applied_nothing(self) -> bool:
+        """A deploy that left nothing in the cluster: every object failed or was never sent."""
+        return not any(result.get("outcome") in ("created", "configured", "unchanged") for result in self.results or [])
+
 
 class ApiToken(models.Model):
     """A token for scripts (Authorization: Bearer …). Only its SHA-256 is stored."""

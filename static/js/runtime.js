@@ -237,14 +237,34 @@
     badge.dataset.state = state;
     badge.textContent = text;
   }
+  // The badge says what the page can promise: a live stream from Pod Studio, and whether the cluster
+  // behind it answers (the status says when it does not), so the two never contradict each other.
+  function streamOpen() {
+    if (document.getElementById("cluster-problem")) {
+      setLive("degraded", "Live, but the cluster does not answer");
+    } else {
+      setLive("live", "Live");
+    }
+  }
   document.addEventListener("htmx:sseOpen", (event) => {
-    if (event.target.id === "status") setLive("live", "Live");
+    if (event.target.id === "status") streamOpen();
+  });
+  document.addEventListener("htmx:sseMessage", (event) => {
+    const badge = document.getElementById("live-state");
+    if (event.target.id === "status-body" && badge && ["live", "degraded"].includes(badge.dataset.state)) {
+      streamOpen();
+    }
   });
   document.addEventListener("htmx:sseError", (event) => {
     if (event.target.id === "status") setLive("lost", "Reconnecting to Pod Studio…");
   });
   document.addEventListener("htmx:sseClose", (event) => {
-    if (event.target.id === "status") setLive("closed", "Not live: reload the page");
+    if (event.target.id !== "status") return;
+    setLive("closed", "Not live: reload the page");
+    // Nothing retries once the stream is closed: do not say that something does.
+    document.querySelectorAll("#cluster-problem .retrying").forEach((note) => {
+      note.textContent = "Reload the page to try again.";
+    });
   });
 
   document.addEventListener("DOMContentLoaded", panelReady);
