@@ -5,13 +5,12 @@ status, init logs, previous logs, follow, filter."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from composer.http import sse as streams
+from tests.support.browser import leave_and_wait_for_streams
 from tests.support.realruntime import (
     CRASH_LOOP,
     INIT_FAILS,
@@ -35,11 +34,7 @@ def streams_end_with_the_test(quick_streams, page: Page, transactional_db, clust
     outlive the test's database and namespace (the server notices at its next heartbeat, which
     ``quick_streams`` keeps short until this has waited)."""
     yield
-    page.goto("about:blank")
-    deadline = time.monotonic() + 10
-    while streams.SLOTS.open and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert streams.SLOTS.open == 0, "a stream outlived its page"
+    leave_and_wait_for_streams(page)
 
 
 def open_runtime(page: Page, live_server, record) -> None:

@@ -5,14 +5,13 @@ the test releases it, so each state is reached on purpose)."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from composer.domain.cron import next_run
-from composer.http import sse as streams
+from tests.support.browser import leave_and_wait_for_streams
 from tests.support.kinds import (
     HOLD_JOB_POD,
     READY_STAGE,
@@ -42,11 +41,7 @@ WAIT_MS = TIMEOUT * 1000
 def streams_end_with_the_test(quick_streams, page: Page, transactional_db, cluster: Cluster):
     """Leave the page, then wait until the server has closed its streams (as tests/e2e/test_runtime.py)."""
     yield
-    page.goto("about:blank")
-    deadline = time.monotonic() + 10
-    while streams.SLOTS.open and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert streams.SLOTS.open == 0, "a stream outlived its page"
+    leave_and_wait_for_streams(page)
 
 
 def deploy(client, cluster: Cluster, composition) -> int:

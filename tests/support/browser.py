@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from composer.http import sse as streams
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -94,3 +97,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if e2e_dir in Path(item.path).parents:
             item.add_marker(pytest.mark.e2e)
+
+
+def leave_and_wait_for_streams(page: Any, seconds: float = 10) -> None:
+    """Leave the page, then wait until the server has noticed and closed its streams: they must not
+    outlive the test's database and namespace (the server notices at its next heartbeat)."""
+    page.goto("about:blank")
+    deadline = time.monotonic() + seconds
+    while streams.SLOTS.open and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert streams.SLOTS.open == 0, "a stream outlived its page"
