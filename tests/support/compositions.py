@@ -165,12 +165,18 @@ def existing_config_maps(composition: Composition) -> list[dict[str, Any]]:
 def ambiguous(composition: Composition) -> bool:
     """Whether the manifests cannot say which helper meant what: a helper's volume, app env, app mount or ConfigMap
     is not there as it derives it (another of the same name or path came first), the app mounts one volume at
-    two paths for two helpers, or two containers listen on one port (which the app's env points at?)."""
+    two paths for two helpers, two containers listen on one port (which the app's env points at?), or a helper
+    that sets whatever env it is given shares the app's env with another."""
     rendering = build(composition)
     volumes, app = rendering.pod_spec.get("volumes", []), rendering.pod_spec["containers"][0]
     containers = [*rendering.pod_spec.get("initContainers", []), *rendering.pod_spec["containers"]]
     ports = [p.get("containerPort") for c in containers for p in c.get("ports", [])]
     if len(ports) != len(set(ports)):
+        return True
+    # A helper that sets any env on the app it is given (a TLS terminator's "Env on the app") may be read as
+    # having set the env another helper derives too.
+    setting_env = [item for item in rendering.helpers if item.contribution.app_env]
+    if len(setting_env) > 1 and any("app_env" in item.params for item in setting_env):
         return True
     mounted = {(m["name"], m["mountPath"]) for item in rendering.helpers for m in item.contribution.app_mounts}
     if len(mounted) != len({volume for volume, _ in mounted}):
