@@ -17,7 +17,7 @@ def drag(page: Page, pattern: str, target) -> None:
 
 
 def test_drop_on_the_app_card_the_sequence_or_beside(page: Page, live_server, screenshot):
-    page.set_viewport_size({"width": 1280, "height": 1600})  # the palette card and the drop target both in view
+    page.set_viewport_size({"width": 1280, "height": 2200})  # the palette card and the drop target both in view
     open_composer(page, live_server, Composition(app=AppContainer(image="busybox:1.36")))
     drag(page, "prometheus-exporter", page.locator(".app-card"))
     expect(page.get_by_role("list", name="Helpers beside the app")).to_contain_text("Prometheus exporter")

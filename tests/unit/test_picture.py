@@ -481,6 +481,8 @@ def test_svg_is_well_formed_and_accessible(make):
     for element in root.iter():
         assert element.tag not in (f"{SVG}script", f"{SVG}foreignObject", f"{SVG}style")
         assert "style" not in element.attrib and not any(name.startswith("on") for name in element.attrib)
+        # colours come from picture.css's classes and variables, so the picture follows the theme
+        assert not {"fill", "stroke", "color", "stop-color", "flood-color"} & set(element.attrib), element.attrib
         for attribute in ("x", "y", "width", "height", "x1", "y1", "x2", "y2", "cx", "cy", "r", "rx"):
             if attribute in element.attrib:
                 assert str(int(element.get(attribute))) == element.get(attribute)
