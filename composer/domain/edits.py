@@ -10,6 +10,7 @@ import copy
 from typing import Any
 
 from composer.domain import volumes
+from composer.domain.characters import NUL_PROBLEM, nul_problems
 from composer.domain.fitting import fitted_params
 from composer.domain.kinds import KINDS, set_path
 from composer.domain.model import Composition, Helper
@@ -250,6 +251,8 @@ def _checked_volume(composition: Composition, volume: Any, index: int | None, ve
     if not isinstance(volume, dict):
         raise EditError(f"cannot {verb} the volume", {"source": "a volume is a mapping with a name and a source"})
     problems = volumes.volume_problems(volume)
+    if nul_problems(volume):  # PostgreSQL cannot store it, and no volume setting means it
+        problems["name" if "\x00" in str(volume.get("name")) else "source"] = NUL_PROBLEM
     taken = None if "name" in problems else _volume_name_problem(composition, volume, index)
     if taken:
         problems = {"name": taken, **problems}

@@ -96,6 +96,9 @@ def _source_problems(key: str, source: dict[str, Any]) -> dict[str, str]:
     """By field: sizeLimit, configMap (its name), secretName, claimName, path, hostPathType."""
     problems: dict[str, str] = {}
     if key == "emptyDir":
+        medium = source.get("medium", "")
+        if not isinstance(medium, str) or not (medium in EMPTY_DIR_MEDIA or medium.startswith("HugePages")):
+            problems["medium"] = "default (none), Memory, or HugePages"
         size = source.get("sizeLimit")
         problem = quantity_problem(str(size)) if size is not None and not isinstance(size, bool) else None
         if problem:

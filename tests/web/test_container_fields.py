@@ -1,11 +1,19 @@
 """The container editor's text: fields.py's line syntaxes (env, envFrom, ports, mounts, arguments) and
 containers.py's split of a container into inputs and Other fields, each read back exactly as shown."""
 
-import pytest
+from pathlib import Path
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from composer.domain.podspecs import pod_specs
+from composer.domain.yamlio import load_documents
 from composer.web.compositions import fields
-from composer.web.compositions.containers import edit_container, other_fields_text, split
+from composer.web.compositions.containers import ContainerEditor, edit_container, other_fields_text, split
 from composer.web.compositions.fields import FormErrors
+
+CORPUS = Path(__file__).parents[1] / "corpus"
 
 ENV = [
     {"name": "MODE", "value": "prod"},
@@ -193,3 +201,68 @@ def test_a_problem_the_container_already_had_does_not_block_another_edit():
     container = {"name": "a", "image": "x:1", "resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}}}
     edited = edit_container(container, {**shown(container), "image": "x:2"})
     assert edited["image"] == "x:2" and edited["resources"] == container["resources"]
+
+
+def as_the_page_posts_it(container):
+    """Every field of the editor with the text the page shows for `container`."""
+    editor = ContainerEditor(container, "c", "c")
+    post = {view.name: view.text for view in editor.text_fields}
+    post[editor.pull_policy.spec.name] = editor.pull_policy.text
+    for section in editor.sections:
+        for view in section.inputs:
+            post[view.spec.name] = view.text
+        for group in section.groups:
+            post.update({view.spec.name: view.text for view in (group.handler, *group.inputs)})
+    return {**post, "other_fields": editor.other_fields}
+
+
+def corpus_containers():
+    for path in sorted(CORPUS.glob("*.yaml")):
+        for document in load_documents(path.read_text()):
+            for _where, spec in pod_specs(document):
+                for container in [*spec.get("initContainers", []), *spec.get("containers", [])]:
+                    yield pytest.param(container, id=f"{path.stem}-{container.get('name')}")
+
+
+@pytest.mark.parametrize("container", list(corpus_containers()))
+def test_every_corpus_container_comes_back_exactly_from_the_form_as_shown(container):
+    edited = edit_container(container, as_the_page_posts_it(container))
+    assert edited == container and list(edited) == list(container)
+
+
+_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00"), max_size=8)
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 70000), st.sampled_from(["100m", "1Gi", "ALL",
+                     "httpGet", "Always", "/x", "http", ""]), _text)
+_values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                         st.dictionaries(st.one_of(st.sampled_from(
+                                                             ["path", "port", "command", "drop", "add", "cpu",
+                                                              "memory", "type", "seconds", "scheme"]), _text),
+                                                             inner, max_size=3)), max_leaves=8)
+_handlers = st.fixed_dictionaries({}, optional={
+    "httpGet": st.dictionaries(st.sampled_from(["path", "port", "scheme"]), _values, max_size=3),
+    "tcpSocket": st.dictionaries(st.just("port"), _values), "exec": st.dictionaries(st.just("command"), _values),
+    "grpc": st.dictionaries(st.just("port"), _values), "sleep": st.dictionaries(st.just("seconds"), _values),
+    "periodSeconds": _values, "failureThreshold": _values, "successThreshold": _values})
+_containers = st.fixed_dictionaries({"name": st.just("c"), "image": st.just("x:1")}, optional={
+    "readinessProbe": _handlers, "livenessProbe": _values, "startupProbe": _handlers,
+    "lifecycle": st.fixed_dictionaries({}, optional={"preStop": _handlers, "postStart": _handlers}),
+    "resources": st.dictionaries(st.sampled_from(["limits", "requests", "claims"]), _values, max_size=3),
+    "securityContext": st.dictionaries(st.sampled_from(["privileged", "runAsUser", "capabilities", "seccompProfile",
+                                                        "runAsNonRoot"]), _values, max_size=4),
+    "imagePullPolicy": _values, "workingDir": _values, "tty": _values,
+    "env": st.lists(st.fixed_dictionaries({"name": _text}, optional={"value": _values, "valueFrom": _values}),
+                    max_size=3),
+    "args": st.lists(_text, max_size=3), "command": st.lists(_text, max_size=3),
+})
+
+
+@settings(max_examples=300, deadline=None)
+@given(_containers)
+def test_any_container_comes_back_exactly_from_the_form_as_shown(container):
+    """Whatever a container holds (values an input cannot show, probes with two handlers, shapes the API server
+    would refuse), the form as shown posts it back unchanged: nothing is lost or turned into something else."""
+    try:
+        edited = edit_container(container, as_the_page_posts_it(container))
+    except FormErrors as error:  # only for what was wrong before the edit: an unchanged form changes nothing
+        raise AssertionError(f"an unchanged form was refused: {error.errors}") from None
+    assert edited == container and list(edited) == list(container)

@@ -220,7 +220,7 @@ def parse(spec: Input, text: str) -> Any:
     if not text:
         return None
     if spec.kind == "number":
-        if not text.isdigit() or int(text) < spec.minimum:
+        if not (text.isascii() and text.isdigit() and len(text) <= 10) or int(text) < spec.minimum:
             raise ValueError(f"a whole number of at least {spec.minimum}, or empty")
         return int(text)
     if spec.kind == "quantity":
@@ -246,8 +246,8 @@ def parse(spec: Input, text: str) -> Any:
 
 
 def _port(text: str) -> int | str:
-    if text.isdigit():
-        if not 1 <= int(text) <= 65535:
+    if text.isascii() and text.isdigit():
+        if len(text) > 5 or not 1 <= int(text) <= 65535:
             raise ValueError(f"{text} is not a port from 1 to 65535")
         return int(text)
     if not _PORT_NAME.match(text) or "--" in text or not any(c.isalpha() for c in text):

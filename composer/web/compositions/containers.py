@@ -194,7 +194,9 @@ def edit_container(container: dict[str, Any], post) -> dict[str, Any]:
             errors[spec.name] = str(error)
     rest = _posted_rest(post, parts.rest, errors)
     others, conflicts, group_errors = assemble(values, rest)
-    errors.update({name: message for name, message in group_errors.items() if name not in errors})
+    _, _, had = assemble(parts.values, parts.rest)  # what was already so (an imported probe without its port)
+    errors.update({name: message for name, message in group_errors.items()
+                   if name not in errors and had.get(name) != message})
     conflicts = list(dict.fromkeys(conflicts))
     if conflicts and OTHER_FIELDS not in errors:
         errors[OTHER_FIELDS] = (f"{', '.join(conflicts)} {'is' if len(conflicts) == 1 else 'are'} set above too: "

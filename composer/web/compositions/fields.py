@@ -49,7 +49,7 @@ def format_pairs(pairs: dict[str, str]) -> str:
 
 
 def _port_number(text: str, number: int) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    if not (text.isascii() and text.isdigit() and len(text) <= 5) or not 1 <= int(text) <= 65535:
         raise ValueError(f"line {number}: {text!r} is not a port from 1 to 65535")
     return int(text)
 

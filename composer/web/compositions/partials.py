@@ -395,8 +395,8 @@ def _written_mounts(composition: Composition) -> list:
 
 def _volume_index(request: HtmxHttpRequest) -> int:
     index = request.POST.get("index", "")
-    if not index.isdigit():
-        raise edits.EditError("which volume? (the form sends its index)")
+    if not (index.isascii() and index.isdigit() and len(index) <= 6):
+        raise edits.EditError("which volume? (the form sends its place in the list)")
     return int(index)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from composer.domain import volumes
+from composer.domain.characters import NUL_PROBLEM
 from composer.domain.render import Rendering
 from composer.domain.yamlio import YamlError, dump_value, load_value
 from composer.web.compositions.fields import FormErrors
@@ -32,6 +33,9 @@ def volume_from_form(post, kind: str, before: dict[str, Any] | None = None) -> d
     comes from `before`. FormErrors for a kind it does not know or YAML it cannot read."""
     name = post.get("name", "").strip()
     text = {field: post.get(field, "").strip() for field in FIELDS}
+    nul = [field for field, typed in text.items() if "\x00" in typed]
+    if nul:  # PostgreSQL cannot store it, and no volume setting means it
+        raise FormErrors({field: NUL_PROBLEM for field in nul})
     if kind == volumes.YAML_SOURCE:
         return {"name": name, **_yaml_source(post.get("source", ""))}
     if kind not in volumes.SOURCE_KINDS:
