@@ -57,7 +57,8 @@ def test_declare_an_empty_dir_then_mount_it_on_the_app(page: Page, live_server, 
     expect(page.locator("#problems-heading")).not_to_contain_text("error")
     expect(page.get_by_role("region", name="Preview", exact=True)).not_to_contain_text("missing-volume")
     yaml = yaml_region(page).inner_text()
-    assert "- name: data\n        emptyDir:\n          sizeLimit: 1Gi" in yaml or "emptyDir:" in yaml
+    assert "volumeMounts:\n    - name: data\n      mountPath: /data" in yaml  # the app's mount …
+    assert "volumes:\n  - name: data\n    emptyDir:\n      sizeLimit: 1Gi" in yaml  # … of the Pod's volume
     saved.refresh_from_db()
     assert saved.data["options"]["volumes"] == [{"name": "data", "emptyDir": {"sizeLimit": "1Gi"}}]
     assert saved.data["app"]["volume_mounts"] == [{"name": "data", "mountPath": "/data"}]
