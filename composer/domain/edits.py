@@ -9,11 +9,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from composer.domain import volumes
+from composer.domain.characters import NUL_PROBLEM, nul_problems
 from composer.domain.fitting import fitted_params
 from composer.domain.kinds import KINDS, set_path
 from composer.domain.model import Composition, Helper
 from composer.domain.patterns import CATALOG, UnknownPattern, get_pattern
-from composer.domain.render import effective_role, place_helper
+from composer.domain.render import build, effective_role, place_helper
 from composer.domain.schema import container_fields
 from composer.domain.shapes import container_problems
 
@@ -255,3 +257,90 @@ def drop_helper(composition: Composition, pattern_id: str, lane: str, position: 
         return helper, (f"{pattern.title} runs to completion before the app starts: it was placed in the start-up "
                         "sequence.")
     return helper, ""
+
+
+def _volume_name_problem(composition: Composition, volume: dict[str, Any], index: int | None) -> str | None:
+    """A name another volume of the Pod has: one the user declared, or one a helper declares itself (kept
+    when a volume already had it: lint's volume-conflict says which definition wins)."""
+    name = volume.get("name")
+    declared = composition.options.volumes
+    if any(other.get("name") == name for position, other in enumerate(declared) if position != index):
+        return f"another volume is already named '{name}'"
+    if index is not None and declared[index].get("name") == name:
+        return None
+    for placed, theirs in volumes.helper_volumes(build(composition)):
+        if theirs.get("name") == name:
+            return (f"helper {placed.helper.id} ('{placed.container_name}', {placed.pattern.title}) declares a "
+                    f"volume named '{name}' itself: choose another name")
+    return None
+
+
+def _checked_volume(composition: Composition, volume: Any, index: int | None, verb: str) -> dict[str, Any]:
+    if not isinstance(volume, dict):
+        raise EditError(f"cannot {verb} the volume", {"source": "a volume is a mapping with a name and a source"})
+    problems = volumes.volume_problems(volume)
+    if nul_problems(volume):  # PostgreSQL cannot store it, and no volume setting means it
+        problems["name" if "\x00" in str(volume.get("name")) else "source"] = NUL_PROBLEM
+    taken = None if "name" in problems else _volume_name_problem(composition, volume, index)
+    if taken:
+        problems = {"name": taken, **problems}
+    if problems:
+        raise EditError(f"cannot {verb} volume {volume.get('name')!r}", problems)
+    return copy.deepcopy(volume)
+
+
+def _volume_index(composition: Composition, index: int) -> int:
+    if not 0 <= index < len(composition.options.volumes):
+        raise EditError(f"the Pod declares no volume number {index + 1}: reload the page")
+    return index
+
+
+def add_volume(composition: Composition, volume: dict[str, Any]) -> str:
+    """Declares a volume of the Pod's own; returns the revision message."""
+    checked = _checked_volume(composition, volume, None, "add")
+    composition.options.volumes.append(checked)
+    return f"added volume {checked['name']} ({volumes.describe(checked)})"
+
+
+def update_volume(composition: Composition, index: int, volume: dict[str, Any]) -> str:
+    """Replaces the Pod's volume at `index`; a new name is followed by the mounts the user wrote (the app's,
+    a custom helper's, a helper's mounts set by hand). Returns the revision message."""
+    before = composition.options.volumes[_volume_index(composition, index)]
+    checked = _checked_volume(composition, volume, index, "change")
+    composition.options.volumes[index] = checked
+    old, new = before.get("name"), checked["name"]
+    if old == new:
+        return f"edited volume {new} ({volumes.describe(checked)})"
+    followed = _rename_mounts(composition, old, new)
+    mounts = f" and {followed} mount{'' if followed == 1 else 's'}" if followed else ""
+    return f"renamed volume {old} to {new}{mounts}"
+
+
+def _rename_mounts(composition: Composition, old: str, new: str) -> int:
+    lists = [composition.app.volume_mounts]
+    for helper in composition.helpers:
+        container = helper.params.get("container") if helper.pattern == "custom" else None
+        if isinstance(container, dict) and isinstance(container.get("volumeMounts"), list):
+            lists.append(container["volumeMounts"])
+        if isinstance(helper.overrides.get("volumeMounts"), list):
+            lists.append(helper.overrides["volumeMounts"])
+    renamed = 0
+    for mounts in lists:
+        for mount in mounts:
+            if isinstance(mount, dict) and mount.get("name") == old:
+                mount["name"] = new
+                renamed += 1
+    return renamed
+
+
+def remove_volume(composition: Composition, index: int) -> str:
+    """Removes the Pod's volume at `index`, even if a container still mounts it: lint's missing-volume then
+    names the mount (and the message does), and Undo brings the volume back. Returns the revision message."""
+    removed = composition.options.volumes.pop(_volume_index(composition, index))
+    name = removed.get("name", "")
+    rendering = build(composition)
+    still = volumes.mounting(rendering, name)
+    declared = {volume.get("name") for volume in rendering.pod_spec.get("volumes") or []}
+    if still and name not in declared:  # (a helper may declare it too: an import keeps the Pod's order so)
+        return f"removed volume {name} ({', '.join(still)} still mount{'s' if len(still) == 1 else ''} it)"
+    return f"removed volume {name}"

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from composer.domain import selectors
+from composer.domain import lint_volumes, selectors
 from composer.domain.kinds import KINDS
 from composer.domain.names import manifest_name_problems
 from composer.domain.problems import Problem, Severity
@@ -41,10 +41,7 @@ def lint(
 
 
 def _all_containers(rendering: Rendering) -> Iterator[tuple[str, int, dict[str, Any]]]:
-    for index, container in enumerate(rendering.init_containers()):
-        yield "initContainers", index, container
-    for index, container in enumerate(rendering.containers()):
-        yield "containers", index, container
+    return rendering.all_containers()
 
 
 def _is_native_sidecar(list_name: str, container: dict[str, Any]) -> bool:
@@ -136,6 +133,26 @@ def _named_probe_ports(rendering: Rendering, where: str) -> Iterator[Problem]:
                                   f"{where}: spec.{list_name}[{index}].{probe}.{action}.port")
 
 
+PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
+
+
+def _probe_handlers(rendering: Rendering, where: str) -> Iterator[Problem]:
+    """A probe checks exactly one thing: the API server refuses none (or a second) of exec, httpGet, tcpSocket,
+    grpc."""
+    for list_name, index, container in _all_containers(rendering):
+        for probe in PROBES:
+            handler = container.get(probe)
+            if not isinstance(handler, dict):
+                continue
+            found = [action for action in PROBE_HANDLERS if handler.get(action) is not None]
+            if len(found) != 1:
+                what = "checks nothing" if not found else f"checks {' and '.join(found)}"
+                yield Problem(E, "probe-handler",
+                              f"Container '{container.get('name')}': its {probe} {what}, but a probe has exactly "
+                              f"one of {', '.join(PROBE_HANDLERS)} (the API server refuses it)",
+                              f"{where}: spec.{list_name}[{index}].{probe}")
+
+
 LOCAL_URL = re.compile(r"\b(https?)://(?:localhost|127\.0\.0\.1)(?::(\d{1,5}))?(?=[/\s'\"]|$)")
 
 
@@ -165,59 +182,6 @@ def _local_targets(rendering: Rendering, where: str) -> Iterator[Problem]:
                 yield Problem(W, "plain-http-to-tls",
                               f"'{item.container_name}' ({item.pattern.title}) sends plain HTTP to localhost:{port}, "
                               "where the TLS terminator expects TLS: call the app's internal port instead", location)
-
-
-def _claim_templates(rendering: Rendering) -> list[str]:
-    """A StatefulSet's volumeClaimTemplates: each Pod gets a PVC of that name, mounted like a volume."""
-    if rendering.workload["kind"] != "StatefulSet":
-        return []
-    templates = rendering.workload["spec"].get("volumeClaimTemplates") or []
-    return [(t.get("metadata") or {}).get("name") for t in templates if isinstance(t, dict)]
-
-
-def _volumes(rendering: Rendering, where: str) -> Iterator[Problem]:
-    declared = [v.get("name") for v in rendering.pod_spec.get("volumes") or []]
-    claims = _claim_templates(rendering)
-    used: set[str] = set()
-    for list_name, index, container in _all_containers(rendering):
-        paths: dict[str, str] = {}
-        for mount_index, mount in enumerate(container.get("volumeMounts") or []):
-            name, path = mount.get("name"), mount.get("mountPath")
-            used.add(name)
-            location = f"{where}: spec.{list_name}[{index}].volumeMounts[{mount_index}]"
-            if name not in declared and name not in claims:
-                yield Problem(E, "missing-volume",
-                              f"Container '{container.get('name')}' mounts volume '{name}', which the Pod does "
-                              "not declare", location)
-            if path in paths and not mount.get("subPath"):
-                yield Problem(E, "duplicate-mount-path",
-                              f"Container '{container.get('name')}' mounts two volumes at {path}", location)
-            paths[path] = name
-    for index, name in enumerate(declared):
-        if name not in used:
-            yield Problem(I, "unused-volume", f"Volume '{name}' is declared but no container mounts it",
-                          f"{where}: spec.volumes[{index}]")
-    seen = set()
-    for index, name in enumerate(declared):
-        if name in seen:
-            yield Problem(E, "duplicate-volume", f"Two volumes are named '{name}'", f"{where}: spec.volumes[{index}]")
-        seen.add(name)
-    yield from _volume_conflicts(rendering, where)
-
-
-def _volume_conflicts(rendering: Rendering, where: str) -> Iterator[Problem]:
-    """Two helpers (or a helper and the Pod) declaring one volume name differently: only the first is kept."""
-    first: dict[str, tuple[str, dict[str, Any]]] = {}
-    declared = [(f"helper {item.helper.id} ('{item.container_name}')", volume)
-                for item in rendering.helpers for volume in item.contribution.volumes]
-    declared += [("the Pod's volumes", volume) for volume in rendering.composition.options.volumes]
-    for owner, volume in declared:
-        name = volume.get("name")
-        if name in first and first[name][1] != volume:
-            yield Problem(E, "volume-conflict",
-                          f"Volume '{name}' of {owner} is declared differently by {first[name][0]}, whose "
-                          "definition wins: give one of them another volume name", f"{where}: spec.volumes")
-        first.setdefault(name, (owner, volume))
 
 
 def _init_rules(rendering: Rendering, where: str) -> Iterator[Problem]:
@@ -443,8 +407,10 @@ CHECKS = (
     _port_clashes,
     _pull_policies,
     _named_probe_ports,
+    _probe_handlers,
     _local_targets,
-    _volumes,
+    lint_volumes.volumes,
+    lint_volumes.host_paths,
     _init_rules,
     _privileged,
     _images,

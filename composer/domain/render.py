@@ -7,6 +7,7 @@ diffs and the import round-trip are stable.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -61,6 +62,13 @@ class Rendering:
 
     def containers(self) -> list[dict[str, Any]]:
         return self.pod_spec.get("containers", [])
+
+    def all_containers(self) -> Iterator[tuple[str, int, dict[str, Any]]]:
+        """(list name, index, container): the init containers, then the others."""
+        for index, container in enumerate(self.init_containers()):
+            yield "initContainers", index, container
+        for index, container in enumerate(self.containers()):
+            yield "containers", index, container
 
 
 def render(composition: Composition) -> list[dict[str, Any]]:

@@ -134,6 +134,15 @@ def container_fields(version: str | None = None) -> frozenset[str]:
 
 
 @cache
+def volume_sources(version: str | None = None) -> frozenset[str]:
+    """The kinds of volume source (emptyDir, configMap, projected …): the fields of a Kubernetes Volume
+    (io.k8s.api.core.v1.Volume) but its name."""
+    _version, directory = _select(version)
+    definitions = _load_json(directory, "_definitions.json")
+    return frozenset(definitions["$defs"]["io.k8s.api.core.v1.Volume"]["properties"]) - {"name"}
+
+
+@cache
 def _registry(directory: str) -> Registry:
     """The shared definitions of one schema version, registered under their $id."""
     definitions = _load_json(directory, "_definitions.json")

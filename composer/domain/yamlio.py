@@ -30,6 +30,7 @@ Dumping
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -55,6 +56,7 @@ __all__ = [
     "MAX_YAML_BYTES",
     "YamlError",
     "dump_documents",
+    "dump_flow",
     "dump_value",
     "load_documents",
     "load_value",
@@ -484,3 +486,11 @@ def dump_value(value: Any) -> str:
     text = yaml.dump(value, Dumper=_Dumper, default_flow_style=False, sort_keys=False, allow_unicode=True,
                      width=_NO_WRAP)
     return text.removesuffix("...\n")  # a plain scalar's document end marker
+
+
+def dump_flow(value: Any) -> str:
+    """One value on one line, as load_value reads it back: flow YAML (``{name: a, value: b}``), or JSON (also
+    YAML) when a string would need more than one line."""
+    text = yaml.dump(value, Dumper=_BaseDumper, default_flow_style=True, sort_keys=False, allow_unicode=True,
+                     width=_NO_WRAP).removesuffix("\n").removesuffix("\n...")
+    return json.dumps(value, ensure_ascii=False) if "\n" in text else text

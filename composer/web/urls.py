@@ -34,6 +34,10 @@ urlpatterns = [
     path("c/<int:pk>/app", partials.app_settings, name="app-settings"),
     path("c/<int:pk>/pod", partials.pod_settings, name="pod-settings"),
     path("c/<int:pk>/yaml", partials.yaml_source, name="yaml-source"),
+    # the Pod's volumes: which one is in the form (its place in the list, on the revision the page shows)
+    path("c/<int:pk>/volumes/add", partials.add_volume, name="add-volume"),
+    path("c/<int:pk>/volumes/edit", partials.update_volume, name="update-volume"),
+    path("c/<int:pk>/volumes/remove", partials.remove_volume, name="remove-volume"),
     path("c/<int:pk>/revisions/<int:number>/restore", partials.restore, name="restore"),
     # deploys
     path("c/<int:pk>/deploy", deploys.deploy, name="deploy"),

@@ -32,6 +32,9 @@ def test_drag_a_log_tailer_onto_the_pod(page: Page, live_server, screenshot):
     open_composer(page, live_server, Composition(app=AppContainer(image="busybox:1.36")))
     palette = page.get_by_role("complementary", name="Patterns")
     card = palette.locator("[data-pattern='log-tailer']")
+    # The drop zone in sight first, as whoever drags has it: below the app card's fields (Playwright's drag
+    # scrolls the page in the middle of it otherwise, and the drop misses).
+    page.locator("#beside-app").scroll_into_view_if_needed()
     card.get_by_text("Streams a log file").drag_to(page.locator("#beside-app"), steps=5)
 
     expect(yaml_region(page)).to_contain_text("name: log-tailer")

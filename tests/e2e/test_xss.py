@@ -312,7 +312,7 @@ def test_no_script_runs_in_htmx_swaps(page: Page, live_server, hostile, fault_pr
     panel.get_by_label("Context").select_option(ATTR)
     watch.check("namespaces of the hostile context", (ATTR,))
 
-    env = page.get_by_label("Environment")
+    env = page.locator("article.app-card").get_by_label("Environment")  # a custom helper has one too
     env.fill(f"GREETING={ATTR}\nOTHER={NOSPACE}")
     env.press("Tab")
     expect(page.get_by_role("region", name="YAML preview")).to_contain_text("svg/onload")

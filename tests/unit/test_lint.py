@@ -125,3 +125,17 @@ def test_every_gallery_example_is_free_of_errors():
     for example in EXAMPLES:
         errors = [p for p in lint(build(example.build())) if p.severity == "error"]
         assert errors == [], example.id
+
+
+def test_a_probe_checks_exactly_one_thing():
+    composition = Composition()
+    composition.app.extra = {"readinessProbe": {"periodSeconds": 5},
+                             "livenessProbe": {"httpGet": {"port": 80}, "tcpSocket": {"port": 80}},
+                             "startupProbe": {"exec": {"command": ["true"]}}}
+    problems = {p.path: p.message for p in lint(build(composition)) if p.code == "probe-handler"}
+    assert problems == {
+        "Pod/my-app: spec.containers[0].readinessProbe": "Container 'app': its readinessProbe checks nothing, but a "
+        "probe has exactly one of exec, httpGet, tcpSocket, grpc (the API server refuses it)",
+        "Pod/my-app: spec.containers[0].livenessProbe": "Container 'app': its livenessProbe checks httpGet and "
+        "tcpSocket, but a probe has exactly one of exec, httpGet, tcpSocket, grpc (the API server refuses it)",
+    }

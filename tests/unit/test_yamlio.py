@@ -15,6 +15,7 @@ from composer.domain.yamlio import (
     MAX_YAML_BYTES,
     YamlError,
     dump_documents,
+    dump_flow,
     dump_value,
     load_documents,
     load_value,
@@ -412,3 +413,13 @@ def test_empty_text_and_null_are_no_value():
 def test_a_value_has_the_limits_of_a_manifest(text, words):
     with pytest.raises(YamlError, match=words):
         load_value(text)
+
+
+@pytest.mark.parametrize("value", [
+    {"name": "X", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k", "optional": True}}},
+    {"name": "A", "value": "two\nlines"}, {"name": "A", "value": "  spaces around "}, {"name": "A", "value": "x: y, z"},
+    {"name": "A", "value": "é"}, ["a", "b"], {"containerPort": 80, "hostPort": 8080}, "plain",
+])
+def test_dump_flow_is_one_line_that_reads_back(value):
+    text = dump_flow(value)
+    assert "\n" not in text and load_value(text) == value

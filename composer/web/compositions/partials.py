@@ -11,6 +11,7 @@ that puts a message with a Reload button above the composer (``refuses_stale_edi
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable
 
@@ -21,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from composer.domain import edits
+from composer.domain import edits, volumes
 from composer.domain.model import Composition
 from composer.domain.patterns import get_pattern
 from composer.domain.patterns.base import ParamKind, Pattern
@@ -30,7 +31,9 @@ from composer.domain.yamlio import MAX_YAML_BYTES, YamlError, load_documents, lo
 from composer.http.preconditions import BadPrecondition, edited_revision
 from composer.models import SavedComposition, StaleRevision
 from composer.services import imports
+from composer.web.compositions import container_inputs, containers
 from composer.web.compositions import fields as form_fields
+from composer.web.compositions import volumes as volume_forms
 from composer.web.compositions.workspace import (
     helper_cards,
     override_form_id,
@@ -41,7 +44,7 @@ from composer.web.compositions.workspace import (
 from composer.web.objects import composition_or_404
 from composer.web.requests import HtmxHttpRequest
 
-APP_FIELDS = ["name", "image", "command", "args", "env", "ports", "volume_mounts"]
+APP_FIELDS = container_inputs.field_names()
 POD_FIELDS = [
     "kind", "name", "namespace", "labels", "replicas", "termination_grace_period_seconds", "service_type",
     "service_ports",
@@ -197,11 +200,17 @@ def native_sidecar(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpRes
     return render_workspace(request, saved, focus=f"native-{helper_id}")
 
 
-def _params_from_post(pattern: Pattern, post) -> tuple[dict, dict[str, str]]:
+def _params_from_post(pattern: Pattern, post, current: dict) -> tuple[dict, dict[str, str]]:
     params, errors = {}, {}
     for param in pattern.params:
         if param.kind == ParamKind.BOOL:
             params[param.name] = post.get(param.name) == "on"
+        elif param.kind == ParamKind.CONTAINER and param.name not in post:
+            # the card's container editor (the API and older pages send the whole spec as YAML)
+            try:
+                params[param.name] = containers.edit_container(current.get(param.name) or {}, post)
+            except form_fields.FormErrors as error:
+                errors.update(error.errors)
         elif param.kind == ParamKind.CONTAINER:
             try:
                 documents = load_documents(post.get(param.name, ""))
@@ -227,13 +236,18 @@ def helper_params(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResp
     except edits.EditError as error:
         return _edit_failed(request, saved, error)
     pattern = get_pattern(helper.pattern)
-    fields = [param.name for param in pattern.params]
-    params, errors = _params_from_post(pattern, request.POST)
+    editor = any(param.kind == ParamKind.CONTAINER and param.name not in request.POST for param in pattern.params)
+    fields = [param.name for param in pattern.params if not (editor and param.kind == ParamKind.CONTAINER)]
+    if editor:
+        fields += container_inputs.field_names()
+    params, errors = _params_from_post(pattern, request.POST, pattern.clean_params(helper.params)[0])
     if not errors:
         try:
             edits.update_params(composition, helper_id, params)
         except edits.EditError as error:
             errors = error.errors or {"": str(error)}
+    if editor and "container" in errors:  # the spec's name (taken, missing) or image: beside its name
+        errors["name"] = errors.pop("container")
     if not errors:
         _record(request, saved, composition, f"edited {pattern.title}", field_edit=True)
     response = render_after_field_edit(request, saved, f"helper-{helper_id}", fields, errors)
@@ -346,7 +360,7 @@ def _form_edit(request: HtmxHttpRequest, pk: int, apply_form, form_id: str, fiel
 @require_POST
 @refuses_stale_edits
 def app_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    return _form_edit(request, pk, form_fields.apply_app_form, "app", APP_FIELDS, "edited the app container")
+    return _form_edit(request, pk, containers.apply_app_form, "app", APP_FIELDS, "edited the app container")
 
 
 @require_POST
@@ -422,3 +436,93 @@ def _yaml_refused(request: HtmxHttpRequest, error: imports.ImportRefused) -> Htt
     response["HX-Retarget"] = "#yaml-editor-error"  # the editor's alert region: the editor and its text stay
     response["HX-Reswap"] = "innerHTML"
     return response
+
+
+def _written_mounts(composition: Composition) -> list:
+    """Every mount the user wrote: the app's, and each helper's (a custom container, fields set by hand)."""
+    return copy.deepcopy([composition.app.volume_mounts, *((h.params, h.overrides) for h in composition.helpers)])
+
+
+def _volume_index(request: HtmxHttpRequest) -> int:
+    index = request.POST.get("index", "")
+    if not (index.isascii() and index.isdigit() and len(index) <= 6):
+        raise edits.EditError("which volume? (the form sends its place in the list)")
+    return int(index)
+
+
+@require_POST
+@refuses_stale_edits
+def add_volume(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Declares a volume: the card shows it (the workspace, the app's mount hint naming it); a bad field is a
+    message beside it, and the form stays as typed."""
+    saved = composition_or_404(request, pk)
+    composition = saved.composition()
+    kind = request.POST.get("kind", "")
+    try:
+        volume = volume_forms.volume_from_form(request.POST, kind)
+        message = edits.add_volume(composition, volume)
+    except form_fields.FormErrors as error:
+        errors = error.errors
+    except edits.EditError as error:
+        errors = volume_forms.form_errors(kind, error.errors or {"name": str(error)})
+    else:
+        _record(request, saved, composition, message)
+        return render_workspace(request, saved, volumes_open=True, focus="volumes-summary",
+                                notice=f"Added volume {volume['name']}: mount it in a container's Volume mounts "
+                                       f"as '{volume['name']} /path'.")
+    response = render_after_field_edit(request, saved, "volume-add", list(volume_forms.FIELDS), errors)
+    response.status_code = 400
+    response["HX-Retarget"] = "#preview"  # the messages beside the form; the form is not replaced
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+@require_POST
+@refuses_stale_edits
+def update_volume(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A volume's fields, edited where they are shown: a field edit (the preview, the messages beside them).
+    A new name that mounts follow shows the whole workspace: the app card's mounts changed too."""
+    saved = composition_or_404(request, pk)
+    composition = saved.composition()
+    try:
+        index = _volume_index(request)
+        if index >= len(composition.options.volumes):
+            raise edits.EditError(f"the Pod declares no volume number {index + 1}: reload the page")
+        before = composition.options.volumes[index]
+        kind = volumes.volume_kind(before)
+        volume = volume_forms.volume_from_form(request.POST, kind, before)
+        mounts = _written_mounts(composition)
+        message = edits.update_volume(composition, index, volume)
+    except form_fields.FormErrors as error:
+        errors = error.errors
+    except edits.EditError as error:
+        if not error.errors:  # no such volume (any more): the page is out of date
+            return _edit_failed(request, saved, error, volumes_open=True)
+        errors = volume_forms.form_errors(kind, error.errors)
+    else:
+        _record(request, saved, composition, message)
+        if _written_mounts(composition) != mounts:
+            return render_workspace(request, saved, volumes_open=True, focus=f"vol-{index}-name",
+                                    notice=f"{message[0].upper()}{message[1:]}.")
+        errors = {}
+    response = render_after_field_edit(request, saved, f"volume-{index}", list(volume_forms.FIELDS), errors)
+    if errors:
+        response.status_code = 400
+    return response
+
+
+@require_POST
+@refuses_stale_edits
+def remove_volume(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    saved = composition_or_404(request, pk)
+    composition = saved.composition()
+    before = saved.revision
+    try:
+        message = edits.remove_volume(composition, _volume_index(request))
+    except edits.EditError as error:
+        return _edit_failed(request, saved, error, volumes_open=True)
+    _record(request, saved, composition, message)
+    name, _, still = message.removeprefix("removed volume ").partition(" (")
+    notice = f"Removed volume {name}." + (f" {still.removesuffix(')')}: remove the mount too, or undo."
+                                          if still else "")
+    return render_workspace(request, saved, notice=notice, undo_revision=before, volumes_open=True)

@@ -17,12 +17,15 @@ from composer.domain.patterns import patterns_by_role
 from composer.domain.patterns.base import Param, ParamKind
 from composer.domain.recognition import KnownImage, known_image
 from composer.domain.render import PlacedHelper, Placement, Rendering
+from composer.domain.volumes import HOST_PATH_TYPES
 from composer.domain.yamlio import dump_documents, dump_value
 from composer.models import SavedComposition
 from composer.presentation.picture.layout import pod_picture
 from composer.presentation.picture.svg import render_svg
 from composer.services.previews import preview_of
 from composer.web.compositions import fields as form_fields
+from composer.web.compositions import volumes as volume_forms
+from composer.web.compositions.containers import ContainerEditor, app_container
 from composer.web.compositions.problem_links import problem_field
 from composer.web.markup import yaml_html
 
@@ -32,6 +35,8 @@ class ParamField:
     param: Param
     value: Any
     input_id: str
+    # A Container spec param (a custom helper's): the container editor, as on the app card.
+    editor: ContainerEditor | None = None
 
     @property
     def text(self) -> str:
@@ -166,8 +171,11 @@ def helper_cards(rendering: Rendering) -> tuple[list[HelperCard], list[HelperCar
     """(init sequence in run order, helpers beside the app)."""
     sequence, beside = [], []
     for position, placed in enumerate(rendering.helpers):
+        helper_id = placed.helper.id
         fields = [
-            ParamField(param, placed.params.get(param.name), f"{placed.helper.id}-{param.name}")
+            ParamField(param, placed.params.get(param.name), f"{helper_id}-{param.name}",
+                       ContainerEditor(placed.params.get(param.name) or {}, helper_id, f"helper-{helper_id}",
+                                       mount_hint(rendering)) if param.kind == ParamKind.CONTAINER else None)
             for param in placed.pattern.params
         ]
         card = HelperCard(placed, position, None, fields, _override_fields(placed))
@@ -179,11 +187,22 @@ def helper_cards(rendering: Rendering) -> tuple[list[HelperCard], list[HelperCar
     return sequence, beside
 
 
+def mount_hint(rendering: Rendering) -> str:
+    """The volumes there are to mount, for a container's Volume mounts field."""
+    owners = {volume.get("name"): placed.container_name for placed in rendering.helpers
+              for volume in placed.contribution.volumes}
+    names = [f"{name} (from {owners[name]})" if name in owners else name
+             for name in (volume.get("name", "") for volume in rendering.pod_spec.get("volumes") or [])]
+    if not names:
+        return "The Pod has no volumes yet: add one under Volumes, then mount it here."
+    return f"Volumes of the Pod: {', '.join(names)}. Helpers add their own mounts."
+
+
 def workspace_context(saved: SavedComposition, **extra: Any) -> dict[str, Any]:
     composition = saved.composition()
     result = preview_of(composition, saved=saved)
     sequence, beside = helper_cards(result.rendering)
-    app = composition.app
+    own_volumes, derived_volumes = volume_forms.volume_rows(result.rendering)
     return {
         "saved": saved,
         "composition": composition,
@@ -195,13 +214,12 @@ def workspace_context(saved: SavedComposition, **extra: Any) -> dict[str, Any]:
         "sequence": sequence,
         "beside": beside,
         "cards": sequence + beside,
-        "app_text": {
-            "command": "\n".join(app.command),
-            "args": "\n".join(app.args),
-            "env": form_fields.format_env(app.env),
-            "ports": form_fields.format_ports(app.ports),
-            "volume_mounts": form_fields.format_mounts(app.volume_mounts),
-        },
+        "app_editor": ContainerEditor(app_container(composition), "app", "app", mount_hint(result.rendering)),
+        "own_volumes": own_volumes,
+        "derived_volumes": derived_volumes,
+        "volume_summary": volume_forms.summary(own_volumes, derived_volumes),
+        "volume_kinds": volume_forms.KINDS,
+        "host_path_types": HOST_PATH_TYPES,
         "kind_fields": form_fields.kind_field_rows(composition),
         "workload_kinds": WORKLOAD_KINDS,
         "kind": KINDS[composition.workload.kind],
