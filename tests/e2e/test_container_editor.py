@@ -9,21 +9,11 @@ from playwright.sync_api import Page, expect
 
 from composer.domain.model import AppContainer, Composition
 from composer.models import SavedComposition
+from tests.e2e.test_composer import open_composer, yaml_region
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CORPUS = Path(__file__).parents[1] / "corpus"
-
-
-def open_composer(page: Page, live_server, composition: Composition) -> SavedComposition:
-    saved = SavedComposition.create(composition)
-    page.goto(f"{live_server.url}{saved.get_absolute_url()}")
-    expect(page.get_by_role("region", name="Pod", exact=True)).to_be_visible()
-    return saved
-
-
-def yaml_region(page: Page):
-    return page.get_by_role("region", name="YAML preview")
 
 
 def problems(page: Page):
