@@ -46,6 +46,10 @@ def fitted_params(composition: Composition, pattern: Pattern, given: dict[str, A
             fitted[name] = _free_port(default, used_ports)
         elif name == "port_name" and default in used_names:
             fitted[name] = _free_name(default, used_names)
+    if pattern.id == "tls-terminator" and "publish" not in given:
+        listen = given.get("listen_port", fitted.get("listen_port", defaults.get("listen_port")))
+        served = {port.get("port") for port in composition.options.service.ports}
+        fitted["publish"] = listen not in served  # a TLS terminator serves traffic: through the Service
     tls = _tls_ports(rendering)
     if pattern.id == "prometheus-exporter" and "args" not in given and tls:
         # An exporter of the app must not send plain HTTP to the TLS terminator: aim it at the app behind it.

@@ -6,7 +6,7 @@ import pytest
 from composer.domain import edits
 from composer.domain.lint import lint
 from composer.domain.model import AppContainer, Composition
-from composer.domain.render import build
+from composer.domain.render import build, render
 
 
 def _app_on(port: int) -> Composition:
@@ -110,3 +110,15 @@ def test_a_pattern_dropped_anywhere_lands_where_its_role_says():
     with pytest.raises(edits.EditError):
         edits.drop_helper(composition, "log-tailer", "roof")
     assert len(composition.helpers) == 3
+
+
+def test_a_new_tls_terminator_is_added_to_the_service_unless_it_serves_that_port():
+    composition = _app_on(9201)
+    composition.options.service.enabled = True
+    helper = edits.add_helper(composition, "tls-terminator", {"listen_port": 9200})
+    assert helper.params["publish"] is True
+    service = render(composition)[-2]
+    assert {"name": "https", "port": 9200, "targetPort": "https"} in service["spec"]["ports"]
+    already = _app_on(9201)
+    already.options.service.ports = [{"name": "tls", "port": 9200, "targetPort": 9200}]
+    assert edits.add_helper(already, "tls-terminator", {"listen_port": 9200}).params["publish"] is False

@@ -105,6 +105,8 @@ def _tls_terminator(ctx: BuildContext) -> Contribution:
         # The app must listen on localhost only, on the internal port, so only TLS reaches it.
         app_env=[env(key, value) for key, value in (p["app_env"] or {}).items()],
         config_maps=generated_config(ctx, {"tls.conf": conf}),
+        service_ports=([{"name": p["port_name"], "port": p["listen_port"], "targetPort": p["port_name"]}]
+                       if p["publish"] else []),
     )
 
 
@@ -122,6 +124,8 @@ TLS_TERMINATOR = Pattern(
         Param("secret_name", "TLS Secret", P.STRING, "app-tls"),
         Param("cert_file", "Certificate file", P.STRING, "tls.crt"),
         Param("key_file", "Key file", P.STRING, "tls.key"),
+        # Off by default so that compositions made before keep their Service; a new one turns it on (fitting.py).
+        Param("publish", "Add to the Service", P.BOOL, False, "Expose the TLS port through the Pod's Service."),
         Param(
             "app_env",
             "Env on the app",

@@ -177,7 +177,9 @@ def tls_terminator(found: Found) -> Iterator[dict[str, Any]]:
     binding = _binding_env(found, tls.upstream_port)
     for source in _config_sources(found, config[0]):
         for app_env in ([binding, {}] if binding else [{}]):
-            yield {**params, **source, "app_env": app_env}
+            # Whether the Service publishes the port is the Pod's business: both are tried.
+            yield {**params, **source, "app_env": app_env, "publish": True}
+            yield {**params, **source, "app_env": app_env, "publish": False}
 
 
 # Egress proxy
