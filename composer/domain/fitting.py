@@ -26,8 +26,7 @@ LOCAL_PORT = re.compile(r"(//(?:localhost|127\.0\.0\.1)):(\d{1,5})")
 def fitted_params(composition: Composition, pattern: Pattern, given: dict[str, Any]) -> dict[str, Any]:
     """The params to add to `given` so that the helper fits: free ports, a free port name, the app's port."""
     rendering = build(composition)
-    running = list(rendering.containers()) + [
-        c for c in rendering.init_containers() if c.get("restartPolicy") == "Always"]
+    running = [container for _, _, container in rendering.running_containers()]
     used_ports = {p.get("containerPort") for c in running for p in c.get("ports") or []}
     used_names = {p.get("name") for c in running for p in c.get("ports") or []}
     app_port = next((p.get("containerPort") for p in composition.app.ports if isinstance(p.get("containerPort"), int)),

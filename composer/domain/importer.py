@@ -169,14 +169,18 @@ def _import(objects: list[dict[str, Any]], workload_manifest: dict[str, Any]) ->
     _check_pod_spec_shape(pod_spec, _describe(workload_manifest))
     recorded = _recorded_helpers((pod_metadata.get("annotations") or {}).get(HELPERS_ANNOTATION), warnings)
 
+    config_maps = _config_maps(objects)
+    # As a pattern would generate them: a proposal whose ConfigMap the import holds otherwise is not the Pod's.
+    imported_config_maps = [_comparable(cm) for cm in config_maps]
+
     def assemble(chosen: dict[int, dict[str, Any]]) -> tuple[Composition, list[str], set[int]]:
-        return _assemble(objects, workload_manifest, recorded, chosen)
+        return _assemble(objects, workload_manifest, recorded, chosen, imported_config_maps)
 
     composition, warnings_found, _ = assemble({})
     as_custom = render(composition)
     chosen: dict[int, dict[str, Any]] = {}
-    config_maps = {cm["metadata"].get("name"): cm for cm in _config_maps(objects)}
-    for position, proposals in _proposals(pod_spec, recorded, config_maps, composition.workload.name).items():
+    by_name = {cm["metadata"].get("name"): cm for cm in config_maps}
+    for position, proposals in _proposals(pod_spec, recorded, by_name, composition.workload.name).items():
         # Of the proposals that render the Pod exactly, the one that needs the fewest overrides (the first of
         # those): an old annotation written before the YAML was edited by hand still renders it, with the edit
         # as an override, but the shape's params say the edit as the pattern says it (a log tailer's new file).
@@ -206,7 +210,7 @@ def _overridden(composition: Composition) -> int:
 
 def _assemble(
     objects: list[dict[str, Any]], workload_manifest: dict[str, Any], recorded: list[dict[str, Any]],
-    chosen: dict[int, dict[str, Any]],
+    chosen: dict[int, dict[str, Any]], imported_config_maps: list[dict[str, Any]],
 ) -> tuple[Composition, list[str], set[int]]:
     """The composition with the chosen proposals (by helper position) and every other helper custom."""
     warnings: list[str] = []
@@ -216,12 +220,11 @@ def _assemble(
     workload.annotations = annotations
     as_found = _app(pod_spec["containers"][0])
     composition = Composition(workload=workload, app=as_found)
-    config_maps = _config_maps(objects)
-    placed, _ = _helpers(composition, pod_spec, recorded, chosen, config_maps)
+    placed, _ = _helpers(composition, pod_spec, recorded, chosen, imported_config_maps)
     # Patterns that copy the app's own settings (migrations) are recognised only once the
     # env and mounts the other helpers derived are taken off the app again.
     composition.app = _without_derived(as_found, placed)
-    placed, recognised = _helpers(composition, pod_spec, recorded, chosen, config_maps)
+    placed, recognised = _helpers(composition, pod_spec, recorded, chosen, imported_config_maps)
     composition.app = _without_derived(as_found, placed)
     composition.helpers = [item.helper for item in placed]
     composition.options = _options(pod_spec, placed)
@@ -392,7 +395,7 @@ def _app(container: dict[str, Any]) -> AppContainer:
 
 def _helpers(
     composition: Composition, pod_spec: dict, recorded: list[dict[str, Any]], chosen: dict[int, dict[str, Any]],
-    config_maps: list[dict[str, Any]],
+    imported_config_maps: list[dict[str, Any]],
 ) -> tuple[list[PlacedHelper], set[int]]:
     """The helpers in order, and the positions whose chosen proposal was recognised."""
     recorded_by_container = {entry["container"]: entry for entry in recorded}
@@ -403,7 +406,7 @@ def _helpers(
         helper_id = f"h{position + 1}"
         native = in_init and container.get("restartPolicy") == "Always"
         spec = {k: v for k, v in container.items() if not (native and k == "restartPolicy")}
-        placed = (_recognise(composition, pod_spec, helper_id, spec, native, chosen[position], config_maps)
+        placed = (_recognise(composition, pod_spec, helper_id, spec, native, chosen[position], imported_config_maps)
                   if position in chosen else None)
         if placed is None:
             placed = _as_custom(composition, helper_id, spec, in_init, native, recorded_by_container)
@@ -435,7 +438,7 @@ def _as_custom(
 
 def _recognise(
     composition: Composition, pod_spec: dict, helper_id: str, spec: dict, native: bool, proposal: dict[str, Any],
-    config_maps: list[dict[str, Any]],
+    imported_config_maps: list[dict[str, Any]],
 ) -> PlacedHelper | None:
     """The pattern proposed, with the container's other fields as overrides; None if it cannot be the container."""
     pattern = CATALOG.get(proposal.get("pattern", ""))
@@ -452,7 +455,7 @@ def _recognise(
     app, contribution = pod_spec["containers"][0], placed.contribution
     shadowed = not (_all_in(contribution.app_env, app.get("env"))
                     and _all_in(contribution.app_mounts, app.get("volumeMounts"))
-                    and _all_in(contribution.config_maps, [_comparable(cm) for cm in config_maps]))
+                    and _all_in(contribution.config_maps, imported_config_maps))
     if shadowed and not proposal.get("recorded"):
         return None
     defaults = pattern.defaults()

@@ -40,7 +40,6 @@ class Kind:
         return self.name == "Pod"
 
 
-REPLICAS_HELP = "How many Pods to run; leave empty to let an autoscaler (or the API server's default of 1) decide."
 _JOB_FIELDS = (
     KeyField("completions", "Completions", "How many Pods must succeed; empty: one.", number=True),
     KeyField("parallelism", "Parallelism", "How many Pods may run at once; empty: one.", number=True),
@@ -82,10 +81,6 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
          )),
 )}
 WORKLOAD_KINDS = tuple(KINDS)
-
-
-def kind(name: str) -> Kind:
-    return KINDS[name]
 
 
 def get_path(data: dict[str, Any], path: str) -> Any:

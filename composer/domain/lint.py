@@ -40,14 +40,6 @@ def lint(
     return sorted(problems, key=lambda p: ("error", "warning", "info").index(p.severity))
 
 
-def _all_containers(rendering: Rendering) -> Iterator[tuple[str, int, dict[str, Any]]]:
-    return rendering.all_containers()
-
-
-def _is_native_sidecar(list_name: str, container: dict[str, Any]) -> bool:
-    return list_name == "initContainers" and container.get("restartPolicy") == "Always"
-
-
 def _helper_params(rendering: Rendering, where: str) -> Iterator[Problem]:
     for item in rendering.helpers:
         for param, message in item.param_errors.items():
@@ -60,7 +52,7 @@ def _helper_params(rendering: Rendering, where: str) -> Iterator[Problem]:
 
 def _duplicate_names(rendering: Rendering, where: str) -> Iterator[Problem]:
     seen: dict[str, str] = {}
-    for list_name, index, container in _all_containers(rendering):
+    for list_name, index, container in rendering.all_containers():
         name = container.get("name", "")
         if name in seen:
             yield Problem(E, "duplicate-container-name",
@@ -70,11 +62,8 @@ def _duplicate_names(rendering: Rendering, where: str) -> Iterator[Problem]:
 
 
 def _port_clashes(rendering: Rendering, where: str) -> Iterator[Problem]:
-    # Regular init containers have exited before the others start; everything else shares one network.
     listeners: dict[tuple[int, str], list[str]] = defaultdict(list)
-    for list_name, index, container in _all_containers(rendering):
-        if list_name == "initContainers" and not _is_native_sidecar(list_name, container):
-            continue
+    for list_name, index, container in rendering.running_containers():
         for port_index, port in enumerate(container.get("ports") or []):
             key = (port.get("containerPort"), port.get("protocol", "TCP"))
             listeners[key].append(container.get("name", "?"))
@@ -86,7 +75,7 @@ def _port_clashes(rendering: Rendering, where: str) -> Iterator[Problem]:
                     f"{where}: spec.{list_name}[{index}].ports[{port_index}]",
                 )
     names: dict[str, str] = {}
-    for list_name, index, container in _all_containers(rendering):
+    for list_name, index, container in rendering.all_containers():
         own: set[str] = set()
         for port_index, port in enumerate(container.get("ports") or []):
             name = port.get("name")
@@ -109,7 +98,7 @@ PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 
 
 def _pull_policies(rendering: Rendering, where: str) -> Iterator[Problem]:
-    for list_name, index, container in _all_containers(rendering):
+    for list_name, index, container in rendering.all_containers():
         policy = container.get("imagePullPolicy")
         if policy is not None and policy not in PULL_POLICIES:
             yield Problem(E, "image-pull-policy",
@@ -120,7 +109,7 @@ def _pull_policies(rendering: Rendering, where: str) -> Iterator[Problem]:
 
 def _named_probe_ports(rendering: Rendering, where: str) -> Iterator[Problem]:
     """A probe may name a port only if its own container declares it: the kubelet looks nowhere else."""
-    for list_name, index, container in _all_containers(rendering):
+    for list_name, index, container in rendering.all_containers():
         declared = {port.get("name") for port in container.get("ports") or []}
         for probe in PROBES:
             handler = container.get(probe) or {}
@@ -139,7 +128,7 @@ PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
 def _probe_handlers(rendering: Rendering, where: str) -> Iterator[Problem]:
     """A probe checks exactly one thing: the API server refuses none (or a second) of exec, httpGet, tcpSocket,
     grpc."""
-    for list_name, index, container in _all_containers(rendering):
+    for list_name, index, container in rendering.all_containers():
         for probe in PROBES:
             handler = container.get(probe)
             if not isinstance(handler, dict):
@@ -161,8 +150,7 @@ def _local_targets(rendering: Rendering, where: str) -> Iterator[Problem]:
     scheme that port speaks (plain HTTP to a TLS terminator's port fails). Custom containers are left alone:
     real apps often listen on ports they do not declare."""
     tls_ports = {item.params.get("listen_port") for item in rendering.helpers if item.pattern.id == "tls-terminator"}
-    running = [c for list_name, _, c in _all_containers(rendering)
-               if list_name == "containers" or _is_native_sidecar(list_name, c)]
+    running = [container for _, _, container in rendering.running_containers()]
     for item in rendering.helpers:
         if item.pattern.id == "custom" or item.placement == Placement.INIT:
             continue
@@ -206,7 +194,7 @@ def _init_rules(rendering: Rendering, where: str) -> Iterator[Problem]:
 
 
 def _privileged(rendering: Rendering, where: str) -> Iterator[Problem]:
-    for list_name, index, container in _all_containers(rendering):
+    for list_name, index, container in rendering.all_containers():
         context = container.get("securityContext") or {}
         if context.get("privileged"):
             yield Problem(W, "privileged",
@@ -216,7 +204,7 @@ def _privileged(rendering: Rendering, where: str) -> Iterator[Problem]:
 
 
 def _images(rendering: Rendering, where: str) -> Iterator[Problem]:
-    for list_name, index, container in _all_containers(rendering):
+    for list_name, index, container in rendering.all_containers():
         image = container.get("image") or ""
         location = f"{where}: spec.{list_name}[{index}].image"
         if not image:
@@ -352,9 +340,7 @@ def _service_ports(rendering: Rendering, where: str) -> Iterator[Problem]:
         return
     service = exposed[-1]  # the workload's own, rendered after the companions
     named, numbered = set(), set()
-    for list_name, _index, container in _all_containers(rendering):
-        if list_name == "initContainers" and container.get("restartPolicy") != "Always":
-            continue
+    for _, _, container in rendering.running_containers():
         for port in container.get("ports") or []:
             named.add(port.get("name"))
             numbered.add(port.get("containerPort"))

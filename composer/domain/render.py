@@ -70,6 +70,13 @@ class Rendering:
         for index, container in enumerate(self.containers()):
             yield "containers", index, container
 
+    def running_containers(self) -> Iterator[tuple[str, int, dict[str, Any]]]:
+        """The containers that run together on the Pod's network: native sidecars and the others (a regular
+        init container has exited before they start)."""
+        for list_name, index, container in self.all_containers():
+            if list_name == "containers" or container.get("restartPolicy") == "Always":
+                yield list_name, index, container
+
 
 def render(composition: Composition) -> list[dict[str, Any]]:
     return build(composition).manifests
