@@ -13,7 +13,7 @@ from composer.domain import volumes
 from composer.domain.characters import NUL_PROBLEM, nul_problems
 from composer.domain.fitting import fitted_params
 from composer.domain.kinds import KINDS, set_path
-from composer.domain.model import Composition, Helper
+from composer.domain.model import NAME_IS_A_PARAM, Composition, Helper
 from composer.domain.patterns import CATALOG, UnknownPattern, get_pattern
 from composer.domain.render import build, effective_role, place_helper
 from composer.domain.schema import container_fields
@@ -186,7 +186,7 @@ def _give_headless_service(composition: Composition) -> None:
 # Container fields a helper's overrides may not set: its name is a parameter, and whether it restarts
 # follows where it runs (an init container, or a native sidecar: the "Run as native sidecar" switch).
 NOT_OVERRIDABLE = {
-    "name": "the container name is a parameter, not an override",
+    "name": NAME_IS_A_PARAM,
     "restartPolicy": "restartPolicy follows where the helper runs: use Run as native sidecar",
 }
 

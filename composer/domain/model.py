@@ -171,6 +171,7 @@ def _parse_composition(data: Any) -> Composition:
     return Composition(workload, app, helpers, options, extra_objects)
 
 
+NAME_IS_A_PARAM = "the container name is a parameter, not an override"
 SECRET_REFUSAL = (
     "Pod Studio never stores Secrets: create it in the cluster instead (kubectl create secret generic NAME "
     "--from-literal=KEY=VALUE -n NAMESPACE) and refer to it by name (a Secret volume or env valueFrom)"
@@ -333,7 +334,7 @@ def _parse_helpers(data: Any, errors: dict[str, str]) -> list[Helper]:
             errors[f"{path}.native_sidecar"] = "must be true or false"
         overrides = _dict(item.get("overrides", {}), f"{path}.overrides", errors)
         if "name" in overrides:
-            errors[f"{path}.overrides.name"] = "the container name is a parameter, not an override"
+            errors[f"{path}.overrides.name"] = NAME_IS_A_PARAM
         # Shapes as a container's (render and lint rely on them); None leaves a field out.
         shaped = {"name": "", **{key: value for key, value in overrides.items() if value is not None and key != "name"}}
         for problem in container_problems(shaped, f"{path}.overrides"):

@@ -250,9 +250,13 @@ def helper_params(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResp
         errors["name"] = errors.pop("container")
     if not errors:
         _record(request, saved, composition, f"edited {pattern.title}", field_edit=True)
-    response = render_after_field_edit(request, saved, f"helper-{helper_id}", fields, errors)
-    if errors:
-        response.status_code = 400
+    return render_after_field_edit(request, saved, f"helper-{helper_id}", fields, errors)
+
+
+def _beside_the_form(response: HttpResponse) -> HttpResponse:
+    """An add form refused: the messages go beside the form in the preview's swap; the form stays as typed."""
+    response["HX-Retarget"] = "#preview"
+    response["HX-Reswap"] = "outerHTML"
     return response
 
 
@@ -282,11 +286,8 @@ def edit_override(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpResp
         errors = {"value": "; ".join(error.errors.values()) or str(error)}
     else:
         _record(request, saved, composition, message, field_edit=True)
-    response = render_after_field_edit(request, saved, override_form_id(helper_id, index), ["value"], errors,
-                                       edited_override=(helper_id, index))
-    if errors:
-        response.status_code = 400
-    return response
+    return render_after_field_edit(request, saved, override_form_id(helper_id, index), ["value"], errors,
+                                   edited_override=(helper_id, index))
 
 
 @require_POST
@@ -308,11 +309,8 @@ def add_override(request: HtmxHttpRequest, pk: int, helper_id: str) -> HttpRespo
         except edits.EditError as error:
             errors = error.errors or {"field": str(error)}
     if errors:
-        response = render_after_field_edit(request, saved, f"override-add-{helper_id}", ["field", "value"], errors)
-        response.status_code = 400
-        response["HX-Retarget"] = "#preview"  # the messages beside the form; the form is not replaced
-        response["HX-Reswap"] = "outerHTML"
-        return response
+        return _beside_the_form(render_after_field_edit(request, saved, f"override-add-{helper_id}",
+                                                        ["field", "value"], errors))
     _record(request, saved, composition, message)
     focus = override_input_id(helper_id, _override_index(composition, helper_id, field))
     return render_workspace(request, saved, overrides_open=helper_id, focus=focus)
@@ -350,9 +348,7 @@ def _form_edit(request: HtmxHttpRequest, pk: int, apply_form, form_id: str, fiel
     try:
         composition = apply_form(saved.composition(), request.POST)
     except form_fields.FormErrors as error:
-        response = render_after_field_edit(request, saved, form_id, fields, error.errors)
-        response.status_code = 400
-        return response
+        return render_after_field_edit(request, saved, form_id, fields, error.errors)
     _record(request, saved, composition, message, field_edit=True)
     return render_after_field_edit(request, saved, form_id, fields, {})
 
@@ -374,9 +370,7 @@ def pod_settings(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     try:
         composition = form_fields.apply_pod_form(saved.composition(), request.POST)
     except form_fields.FormErrors as error:
-        response = render_after_field_edit(request, saved, "pod", fields, error.errors)
-        response.status_code = 400
-        return response
+        return render_after_field_edit(request, saved, "pod", fields, error.errors)
     _record(request, saved, composition, "edited the Pod settings", field_edit=True)
     return render_after_field_edit(request, saved, "pod", fields, {},
                                    kind_changed=composition.workload.kind != kind_before,
@@ -470,11 +464,7 @@ def add_volume(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return render_workspace(request, saved, volumes_open=True, focus="volumes-summary",
                                 notice=f"Added volume {volume['name']}: mount it in a container's Volume mounts "
                                        f"as '{volume['name']} /path'.")
-    response = render_after_field_edit(request, saved, "volume-add", list(volume_forms.FIELDS), errors)
-    response.status_code = 400
-    response["HX-Retarget"] = "#preview"  # the messages beside the form; the form is not replaced
-    response["HX-Reswap"] = "outerHTML"
-    return response
+    return _beside_the_form(render_after_field_edit(request, saved, "volume-add", list(volume_forms.FIELDS), errors))
 
 
 @require_POST
@@ -505,10 +495,7 @@ def update_volume(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             return render_workspace(request, saved, volumes_open=True, focus=f"vol-{index}-name",
                                     notice=f"{message[0].upper()}{message[1:]}.")
         errors = {}
-    response = render_after_field_edit(request, saved, f"volume-{index}", list(volume_forms.FIELDS), errors)
-    if errors:
-        response.status_code = 400
-    return response
+    return render_after_field_edit(request, saved, f"volume-{index}", list(volume_forms.FIELDS), errors)
 
 
 @require_POST

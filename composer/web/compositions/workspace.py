@@ -242,7 +242,8 @@ def render_after_field_edit(
     request: HttpRequest, saved: SavedComposition, form_id: str, fields: list[str], errors: dict[str, str],
     **extra: Any,
 ) -> HttpResponse:
-    """The preview, plus the messages beside every field of the edited form (cleared ones too)."""
+    """The preview, plus the messages beside every field of the edited form (cleared ones too); a 400 when
+    there are any (composer/http/errors.py: bad input, nothing saved)."""
     context = workspace_context(saved, **extra)
     if context.get("edited_override"):  # (helper id, index): its "removed" mark follows the value
         helper_id, index = context["edited_override"]
@@ -255,4 +256,4 @@ def render_after_field_edit(
         "field_errors": [(f, errors.get(f, "")) for f in fields],
         "field_errors_present": bool(errors),
     })
-    return render(request, "composer/compositions/_after_field_edit.html", context)
+    return render(request, "composer/compositions/_after_field_edit.html", context, status=400 if errors else 200)
