@@ -166,6 +166,9 @@ class DeployRecord(models.Model):
         DIFF = "diff", "Diff"
         UNDEPLOY = "undeploy", "Undeploy"
 
+    # A result (one object of the deploy) that left the object in the cluster.
+    APPLIED_OUTCOMES = ("created", "configured", "unchanged")
+
     class Outcome(models.TextChoices):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
@@ -207,7 +210,7 @@ class DeployRecord(models.Model):
     @property
     def applied_nothing(self) -> bool:
         """A deploy that left nothing in the cluster: every object failed or was never sent."""
-        return not any(result.get("outcome") in ("created", "configured", "unchanged") for result in self.results or [])
+        return not any(result.get("outcome") in self.APPLIED_OUTCOMES for result in self.results or [])
 
 
 class ApiToken(models.Model):

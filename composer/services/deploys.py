@@ -23,8 +23,6 @@ from composer.services.access import Action
 from composer.services.previews import preview_of
 
 Outcome = DeployRecord.Outcome
-# What an undeploy deletes: the objects a deploy left in the cluster (whether it created or changed them).
-APPLIED_OUTCOMES = ("created", "configured", "unchanged")
 
 
 class DeployRefused(ValueError):
@@ -274,7 +272,7 @@ def recreatable(record: DeployRecord) -> str:
 def applied_objects(deployed: DeployRecord) -> list[cluster.ObjectRef]:
     """The objects a deploy left in the cluster, as the server named them (workload first), or why an
     undeploy cannot know them: only these are ever deleted."""
-    applied = [r for r in deployed.results if r.get("outcome") in APPLIED_OUTCOMES]
+    applied = [r for r in deployed.results if r.get("outcome") in DeployRecord.APPLIED_OUTCOMES]
     if not applied:
         raise DeployRefused("this deploy applied nothing, so there is nothing to undeploy")
     if not all(r.get("uid") and r.get("api_version") for r in applied):

@@ -13,9 +13,6 @@ from composer.domain.preview import Preview, preview
 from composer.domain.yamlio import YamlError, load_documents
 from composer.models import DeployRecord, SavedComposition
 
-# A deploy result that left the object in the cluster.
-APPLIED = ("created", "configured", "unchanged")
-
 
 def kubernetes_version() -> str:
     """The version whose schemas validate when the target cluster's is unknown (PODSTUDIO_KUBERNETES_VERSION)."""
@@ -45,7 +42,7 @@ def deployed_selectors(saved: SavedComposition, composition: Composition) -> dic
     selectors = {}
     for (context, namespace), record in latest.items():
         applied = any(result.get("kind") == kind and result.get("name") == name
-                      and result.get("outcome") in APPLIED for result in record.results or [])
+                      and result.get("outcome") in DeployRecord.APPLIED_OUTCOMES for result in record.results or [])
         if record.action != DeployRecord.Action.DEPLOY or not applied:
             continue
         selector = _selector_sent(record.manifest_yaml, kind, name)
