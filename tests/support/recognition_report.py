@@ -9,6 +9,8 @@ from collections import Counter
 from pathlib import Path
 
 from composer.domain.importer import ManifestImportError, import_manifests
+from composer.domain.kinds import WORKLOAD_KINDS
+from composer.domain.podspecs import pod_specs
 from composer.domain.recognition import Found, candidates, known_image
 from composer.domain.yamlio import load_documents
 
@@ -16,25 +18,14 @@ ROOT = Path(__file__).parents[2]
 CORPUS = ROOT / "tests" / "corpus"
 PAGE = ROOT / "docs" / "patterns.md"
 START, END = "<!-- corpus-recognition:start -->", "<!-- corpus-recognition:end -->"
-WORKLOADS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet")
-
-
-def _pod_spec(document: dict) -> dict:
-    if document["kind"] == "Pod":
-        return document["spec"]
-    if document["kind"] == "CronJob":
-        return document["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    return document["spec"]["template"]["spec"]
-
-
 def _rows() -> list[tuple[str, str, str, str]]:
     """(file, container, imported as, why) for every helper container of every workload in the corpus."""
     rows = []
     for path in sorted(CORPUS.glob("*.yaml")):
         documents = load_documents(path.read_text())
         companions = [d for d in documents if d.get("kind") in ("ConfigMap", "Service")]
-        for document in (d for d in documents if d.get("kind") in WORKLOADS):
-            spec = _pod_spec(document)
+        for document in (d for d in documents if d.get("kind") in WORKLOAD_KINDS):
+            [(_, spec)] = pod_specs(document)
             try:
                 helpers = import_manifests([document, *companions]).composition.helpers
             except ManifestImportError:
