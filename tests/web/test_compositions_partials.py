@@ -111,6 +111,8 @@ def test_a_bad_key_field_is_a_field_error_and_nothing_is_saved(client, saved):
     hx_post(client, f"/c/{saved.pk}/pod", {"kind": "Job"})
     saved.refresh_from_db()
     revision = saved.revision
+    superscript = hx_post(client, f"/c/{saved.pk}/pod", {"kind": "Job", "spec-backoffLimit": "²"})
+    assert superscript.status_code == 400 and "a whole number" in superscript.content.decode()
     response = hx_post(client, f"/c/{saved.pk}/pod", {"kind": "Job", "spec-backoffLimit": "many"})
     html = response.content.decode()
     assert response.status_code == 400

@@ -403,7 +403,7 @@ def _parse_key_fields(kind_name: str, post: QueryDict, errors: dict[str, str]) -
         if name not in post:
             continue
         text = post[name].strip()
-        if key_field.number and text and not text.isdigit():
+        if key_field.number and text and not (text.isascii() and text.isdigit()):
             errors[name] = "a whole number of at least 0, or empty"
             continue
         found.append((key_field, (int(text) if key_field.number else text) if text else None))
