@@ -119,8 +119,9 @@ def asset_bytes(page) -> list[str]:
         total += size
         rows.append(f"| `{path}` | {size:,} |")
     rows.append(f"| **total** | **{total:,}** ({total / 1024:.1f} KiB) |")
-    # Imported by a script when it is needed (the YAML editor's CodeMirror, on the first "Edit YAML"): not in the total.
-    for path in re.findall(r'data-[a-z-]+="/static/([^"]+\.(?:js|mjs))"', html):
+    # Loaded by a script when it is needed (the YAML editor's CodeMirror and its stylesheet, on the first
+    # "Edit YAML"): not in the total.
+    for path in re.findall(r'data-[a-z-]+="/static/([^"]+\.(?:js|mjs|css))"', html):
         size = Path(finders.find(path)).stat().st_size
         rows.append(f"| `{path}` (on demand, not in the total) | {size:,} |")
     return rows

@@ -1,5 +1,6 @@
 // Pod Studio's YAML editor: "Edit YAML" turns the YAML panel's read-only view into CodeMirror 6
-// (static/vendor/codemirror/codemirror.bundle.js, imported on first use) holding the rendered YAML.
+// (static/vendor/codemirror/codemirror.bundle.js and its look, static/css/yaml-editor.css, both loaded on first
+// use) holding the rendered YAML.
 // "Save YAML" (Ctrl/Cmd+Enter) posts the text through htmx to the composition's YAML view, which imports
 // it as the next revision and answers the whole workspace; a refusal lands in the editor's alert region
 // and is marked in the editor at its line and column, the text kept. "Cancel" (Escape) closes the
@@ -10,6 +11,7 @@
 
   const script = document.currentScript;
   const bundleUrl = script?.dataset.codemirror;
+  const stylesheetUrl = script?.dataset.stylesheet;
   // django-csp's nonce for CodeMirror's <style> element (style-src allows no other inline style).
   const nonce = script?.nonce || "";
 
@@ -28,9 +30,18 @@
     return view !== null && view.state.doc.toString() !== openedText;
   }
 
+  function loadStylesheet() {
+    return new Promise((resolve, reject) => {
+      const link = Object.assign(document.createElement("link"), { rel: "stylesheet", href: stylesheetUrl });
+      link.addEventListener("load", resolve);
+      link.addEventListener("error", () => { link.remove(); reject(new Error(`${stylesheetUrl} did not load`)); });
+      document.head.append(link);
+    });
+  }
+
   function loadBundle() {
     if (!loading) {
-      loading = import(bundleUrl).then((module) => {
+      loading = Promise.all([import(bundleUrl), loadStylesheet()]).then(([module]) => {
         cm = module;
         return module;
       });

@@ -60,10 +60,15 @@ def test_edit_the_yaml_save_it_then_an_error_is_marked_and_cancel_restores_the_v
     problems: list[str] = []
     saved = open_composer(page, live_server, problems)
     read_only = page.locator("pre#yaml-source")
+    editor_look = page.locator('link[rel="stylesheet"][href$="/css/yaml-editor.css"]')
+    expect(editor_look).to_have_count(0)  # loaded with the bundle, not with the page
     page.get_by_role("button", name="Edit YAML").click()
 
     expect(editor(page)).to_be_focused()
     expect(editor(page)).to_contain_text("- /var/log/app/app.log")
+    expect(editor_look).to_have_count(1)
+    expect(page.locator(".yaml-editor .cm-editor")).to_have_css("border-radius", "6px")  # its rules apply
+    expect(page.locator(".yaml-editor .tok-propertyName").first).to_have_css("font-weight", "700")
     expect(read_only).to_be_hidden()
     expect(page.get_by_role("button", name="Edit YAML")).to_be_hidden()
     edit_line_end(page, "/var/log/app/app.log", len("app.log"), "access.log")

@@ -519,3 +519,16 @@ def test_an_edit_no_shape_explains_stays_the_annotations_pattern_with_an_overrid
     helper, = imported.helpers
     assert helper.pattern == "log-tailer" and helper.overrides == {
         "command": ["tail", "-n+1", "-F", "-s", "5", "/var/log/app/app.log"]}
+
+
+def test_a_config_merger_rendered_when_it_installed_jq_at_pod_start_is_the_pattern_and_keeps_its_install():
+    """Its params read back; the install stays as the one field set by hand, so the Pod does what it did."""
+    composition = Composition(app=AppContainer(image="nginx:1.27"),
+                              helpers=[Helper("h1", "config-merger", {"image": "alpine:3.20"})])
+    manifests = render(composition)
+    merger = manifests[-1]["spec"]["initContainers"][0]
+    assert not any("apk" in word for word in merger["command"])  # the default image holds jq
+    merger["command"][-1] = "command -v jq >/dev/null || apk add --no-cache jq >/dev/null; " + merger["command"][-1]
+    helper, = import_manifests(manifests).composition.helpers
+    assert (helper.pattern, helper.params) == ("config-merger", {"image": "alpine:3.20"})
+    assert helper.overrides == {"command": merger["command"]}

@@ -303,8 +303,10 @@ def name_param(default: str) -> Param:
     return Param("name", "Container name", ParamKind.NAME, default, "Unique within the Pod.")
 
 
-def image_param(default: str) -> Param:
-    return Param("image", "Image", ParamKind.IMAGE, default, "Pin a tag; :latest makes deploys unrepeatable.")
+def image_param(default: str, needs: str = "") -> Param:
+    """`needs` says what the helper's command expects of the image, for someone choosing another one."""
+    help_text = "Pin a tag; :latest makes deploys unrepeatable."
+    return Param("image", "Image", ParamKind.IMAGE, default, f"{needs} {help_text}" if needs else help_text)
 
 
 def empty_dir(name: str) -> dict[str, Any]:

@@ -89,9 +89,7 @@ def _config_merger(ctx: BuildContext) -> Contribution:
     container = {
         "name": p["name"],
         "image": p["image"],
-        # alpine has a shell for the redirect; jq is added only when the image lacks it.
-        "command": shell(f"command -v jq >/dev/null || apk add --no-cache jq >/dev/null; "
-                         f"jq {sh_quote(program)} {source} > {target}"),
+        "command": shell(f"jq {sh_quote(program)} {source} > {target}"),
     }
     if overrides:
         container["env"] = [env(name, overrides[key]) for key, name in env_names.items()]
@@ -113,7 +111,9 @@ CONFIG_MERGER = Pattern(
     summary="Reads JSON config from a ConfigMap, applies overrides with jq, writes it where the app reads it.",
     params=(
         name_param("merge-config"),
-        image_param("alpine:3.20"),
+        # The redirect needs a shell beside jq; the jq project's own image is jq alone, and installing jq at Pod
+        # start needs a package mirror the Pod may not reach.
+        image_param("badouralix/curl-jq:alpine", "An image with sh and jq."),
         Param(
             "config_map", "ConfigMap", P.OBJECT_NAME, "", "An existing ConfigMap; empty: generate one.", optional=True
         ),

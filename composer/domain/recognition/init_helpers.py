@@ -117,8 +117,9 @@ def file_writer(found: Found) -> Iterator[dict[str, Any]]:
 
 # Config merger
 
+# Before its image held jq, Pod Studio's merge installed it first; compositions deployed then still read back.
 OWN_MERGE = re.compile(
-    rf"command -v jq >/dev/null \|\| apk add --no-cache jq >/dev/null; "
+    rf"(?:command -v jq >/dev/null \|\| apk add --no-cache jq >/dev/null; )?"
     rf"jq (?P<program>{QUOTED}) /config-in/(?P<file>.+) > /config-out/(?P=file)", re.DOTALL)
 OWN_UPDATE = re.compile(
     r"setpath\((?P<path>\[.*?\]); env\.(?P<variable>\w+) as \$v \| try \(\$v \| fromjson\) catch \$v\)")
