@@ -148,15 +148,18 @@ LOCAL_URL = re.compile(r"\b(https?)://(?:localhost|127\.0\.0\.1)(?::(\d{1,5}))?(
 def _local_targets(rendering: Rendering, where: str) -> Iterator[Problem]:
     """A URL on localhost that a pattern's helper calls must reach a port another container declares, in the
     scheme that port speaks (plain HTTP to a TLS terminator's port fails). Custom containers are left alone:
-    real apps often listen on ports they do not declare."""
-    tls_ports = {item.params.get("listen_port") for item in rendering.helpers if item.pattern.id == "tls-terminator"}
+    real apps often listen on ports they do not declare. A TLS terminator's upstream is such a port: the
+    terminator moved the app there (its app env), usually onto loopback, where declaring it would mislead."""
+    terminators = [item for item in rendering.helpers if item.pattern.id == "tls-terminator"]
+    tls_ports = {item.params.get("listen_port") for item in terminators}
+    moved_app_ports = {item.params.get("upstream_port") for item in terminators}
     running = [container for _, _, container in rendering.running_containers()]
     for item in rendering.helpers:
         if item.pattern.id == "custom" or item.placement == Placement.INIT:
             continue
         container = item.container
-        others = {port.get("containerPort") for other in running if other.get("name") != container.get("name")
-                  for port in other.get("ports") or []}
+        others = moved_app_ports | {port.get("containerPort") for other in running
+                                    if other.get("name") != container.get("name") for port in other.get("ports") or []}
         texts = [*(container.get("command") or []), *(container.get("args") or []),
                  *(str(variable.get("value", "")) for variable in container.get("env") or [])]
         for scheme, number in sorted({match.groups() for text in texts for match in LOCAL_URL.finditer(str(text))}):

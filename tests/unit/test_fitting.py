@@ -4,6 +4,7 @@ where it aims at the app; what the user gives is kept as given."""
 import pytest
 
 from composer.domain import edits
+from composer.domain.examples import EXAMPLES_BY_ID
 from composer.domain.lint import lint
 from composer.domain.model import AppContainer, Composition
 from composer.domain.render import build, render
@@ -48,6 +49,15 @@ def test_an_exporter_behind_a_tls_terminator_calls_the_app_not_the_tls_port():
     exporter = edits.add_helper(composition, "prometheus-exporter")
     assert exporter.params["args"] == ["--es.uri=http://localhost:9201"]
     assert "plain-http-to-tls" not in _codes(composition)
+
+
+def test_an_exporter_added_to_the_tls_example_calls_the_port_the_terminator_moved_the_app_to_with_no_warning():
+    """The app listens on 127.0.0.1:9201 (the terminator's app env) without declaring it."""
+    composition = EXAMPLES_BY_ID["tls-ambassador"].build()
+    assert not composition.app.ports
+    exporter = edits.add_helper(composition, "prometheus-exporter")
+    assert exporter.params["args"] == ["--es.uri=http://localhost:9201"]
+    assert [problem for problem in lint(build(composition)) if problem.severity != "info"] == []
 
 
 def test_what_the_user_gives_is_kept_and_lint_says_what_is_wrong_with_it():

@@ -113,4 +113,5 @@ def test_a_crash_shows_the_small_500_page(client):
     assert response.status_code == 500
     page = response.content.decode()
     assert "Something went wrong" in page and "a bug" not in page
+    assert '<meta name="color-scheme" content="light dark">' in page  # dark with a dark system, unstyled
     assert_tells_nothing(page)
