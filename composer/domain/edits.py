@@ -209,6 +209,8 @@ def set_override(composition: Composition, helper_id: str, field: str, value: An
         raise EditError(f"cannot set {field} of {helper_id} by hand", {"field": problem})
     # Shapes only (render and lint rely on them); the values are the schema check's.
     shape = container_problems({"name": "", **({} if value is None else {field: value})}, "container")
+    if nul_problems(value):  # PostgreSQL cannot store it, and no container setting means it
+        shape = [NUL_PROBLEM]
     if shape:
         raise EditError(f"cannot set {field} of {helper_id} by hand",
                         {"value": shape[0].removeprefix("container.")})

@@ -498,6 +498,9 @@ FORM_CASES = [
     ("c/{pk}/helpers/h1/overrides/add", {"field": "tty", "value": "&a [*a]"}, 400, "line 1"),
     ("c/{pk}/helpers/h1/overrides/edit", {"field": "resources", "value": "a\x00: 1"}, 400, "line 1"),
     ("c/{pk}/helpers/h1/overrides/edit", {"field": "resources", "value": "[" * 100}, 400, "nested too deeply"),
+    ("c/{pk}/helpers/h1/overrides/edit", {"field": "args", "value": '["a\\0b"]'}, 400, "NUL characters"),
+    ("c/{pk}/yaml", {"yaml": 'kind: Pod\napiVersion: v1\nmetadata: {name: "a\\0"}\n'
+                             "spec: {containers: [{name: a, image: nginx}]}"}, 400, "NUL characters"),
     ("c/{pk}/helpers/nope/overrides/reset-all", {}, 400, "no helper"),
     ("c/{pk}/helpers/h1/overrides/reset-all", {}, 400, "no field of h1 is set by hand"),
     ("c/{pk}/helpers/h1/overrides/reset", {}, 400, " of h1 is not set by hand"),

@@ -93,6 +93,8 @@ def test_set_override_sets_one_field_by_hand_and_render_uses_it():
     ("volumeMounts", "/var/log", {"value": "volumeMounts must be a list (found a string)"}),
     ("env", [{"value": "x"}], {"value": "env[0].name must be a string"}),
     ("resources", ["64Mi"], {"value": "resources must be a mapping (found a list)"}),
+    ("args", ["-F", "/var/log/a\x00b"], {"value": "must not contain NUL characters (\\u0000)"}),
+    ("env", [{"name": "A\x00", "value": "x"}], {"value": "must not contain NUL characters (\\u0000)"}),
 ])
 def test_set_override_refuses_what_is_not_a_field_by_hand_and_changes_nothing(field, value, errors):
     composition, helper = tailer_with_overrides()

@@ -94,6 +94,15 @@ def test_a_value_of_the_wrong_shape_is_a_400_and_nothing_is_saved(client, import
     assert imported.revision == revision
 
 
+def test_a_nul_written_as_a_yaml_escape_is_a_400_and_nothing_is_saved(client, imported):
+    """PostgreSQL cannot store it (this runs on both databases in CI)."""
+    revision = imported.revision
+    response = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/edit", {"field": "args", "value": '["a\\0b"]'})
+    assert response.status_code == 400 and "must not contain NUL characters" in response.content.decode()
+    imported.refresh_from_db()
+    assert imported.revision == revision
+
+
 def test_setting_another_field_shows_it_open_and_focused(client, imported):
     response = hx_post(client, f"/c/{imported.pk}/helpers/h1/overrides/add",
                        {"field": "imagePullPolicy", "value": "IfNotPresent"})
