@@ -388,7 +388,9 @@ def parse_events(events: Iterable[dict[str, Any]]) -> tuple[PodEvent, ...]:
 
 @dataclass(frozen=True)
 class Blocker:
-    """Why a Pod does not come up. ``container`` is empty when no container is at fault (scheduling)."""
+    """Why a Pod does not come up. ``container`` is empty when no container is at fault (scheduling).
+    ``stopped``: the Pod has failed for good (phase Failed, as a Job's Pod with restartPolicy Never does) and
+    nothing restarts it: it is no rollout waiting to go on."""
 
     pod: str
     container: str
@@ -396,6 +398,7 @@ class Blocker:
     reason: str
     message: str
     exit_code: int | None = None
+    stopped: bool = False
 
 
 def diagnose(pod: PodStatus) -> Blocker | None:
@@ -441,4 +444,5 @@ def _container_blocker(pod: PodStatus, container: ContainerStatus, step: str) ->
         text += f" {detail}" + ("" if detail.endswith((".", "!", "?")) else ".")
     if container.kind == INIT:
         text += " The containers after it cannot start until it succeeds."
-    return Blocker(pod.name, container.name, container.kind, container.reason or "Error", text, exit_code)
+    return Blocker(pod.name, container.name, container.kind, container.reason or "Error", text, exit_code,
+                   stopped=pod.phase == "Failed")

@@ -23,6 +23,7 @@ from composer.domain.cron import next_run
 from composer.domain.render import render
 from composer.models import DeployRecord
 from tests.support.kinds import (
+    CONTAINER_FAILS,
     HOLD_JOB_POD,
     api_deploy,
     api_diff,
@@ -44,8 +45,6 @@ from tests.support.realruntime import (
 )
 
 pytestmark = pytest.mark.django_db
-
-CONTAINER_FAILS = "pod-container-running-failed.stage.kwok.x-k8s.io"  # kwok's chaos stage
 
 
 # ---------------------------------------------------------------------------
@@ -281,7 +280,10 @@ def test_a_job_that_fails_says_why(client, cluster: Cluster) -> None:
     assert state["summary"] == ("Job 'hello-web': Failed (BackoffLimitExceeded): Job has reached the specified "
                                 "backoff limit. 0 of 1 completion succeeded, 0 active, 1 failed.")
     [pod] = body["pods"]
-    assert pod["phase"] == "Failed" and body["blocked"][0]["exit_code"] == 1
+    [blocked] = body["blocked"]
+    assert pod["phase"] == "Failed" and (blocked["exit_code"], blocked["stopped"]) == (1, True)
+    page = client.get(f"/deployments/{record['id']}/runtime/status").content.decode()
+    assert "<strong>Pod failed:</strong>" in page and "Rollout blocked" not in page  # no rollout waits on it
 
 
 def test_a_changed_job_is_refused_as_immutable_and_recreate_replaces_it_with_its_pods(

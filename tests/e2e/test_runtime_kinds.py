@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from composer.domain.cron import next_run
 from tests.support.browser import leave_and_wait_for_streams
 from tests.support.kinds import (
+    CONTAINER_FAILS,
     HOLD_JOB_POD,
     READY_STAGE,
     api_deploy,
@@ -128,6 +129,20 @@ def test_a_job_shows_its_progress_and_the_log_of_its_pod(page: Page, live_server
     expect(log).to_contain_text("<b>not bold</b>")  # log text is text
     assert log.locator("b").count() == 0
     screenshot("complete")
+
+
+def test_a_failed_job_says_its_pod_failed_not_that_a_rollout_is_blocked(page: Page, live_server, client,
+                                                                         cluster: Cluster):
+    """Its container exits 1 (kwok's chaos stage) and the back-off limit is 0: nothing restarts the Pod."""
+    record = deploy(client, cluster, kind_composition("Job", labels={CONTAINER_FAILS: "true"}, backoffLimit=0))
+    open_runtime(page, live_server, record, "Job hello-web")
+    state = page.get_by_role("region", name="Job hello-web", exact=True)
+    expect(state.locator(".workload-summary")).to_contain_text("Failed (BackoffLimitExceeded)", timeout=WAIT_MS)
+    alert = page.get_by_role("alert").filter(has_text="Pod failed:")
+    expect(alert).to_contain_text("Container 'app' of Pod 'hello-web-", timeout=WAIT_MS)
+    expect(alert).to_contain_text("failed with exit code 1")
+    expect(alert.get_by_role("link", name="Show the logs of app")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="Rollout blocked")).to_have_count(0)
 
 
 def test_a_cronjob_waits_for_its_schedule_then_shows_the_pods_of_its_jobs(

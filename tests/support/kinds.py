@@ -55,6 +55,7 @@ def hold(stage: str) -> dict[str, str]:
 
 
 HOLD_JOB_POD = hold(COMPLETE_STAGE)
+CONTAINER_FAILS = "pod-container-running-failed.stage.kwok.x-k8s.io"  # a label: kwok's chaos stage, exit code 1
 
 
 def kind_composition(kind: str, *, replicas: int | None = None, labels: dict[str, str] | None = None,
