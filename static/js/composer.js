@@ -158,9 +158,25 @@
     openPanels = null;
   });
 
+  // A field's error message (the .field-error beside it, filled by an out-of-band swap) is part of the
+  // field's description, and the field is marked invalid while it has one: a screen reader says both.
+  function linkFieldErrors(root) {
+    const errors = root.matches?.(".field-error") ? [root] : root.querySelectorAll?.(".field-error") || [];
+    errors.forEach((error) => {
+      const field = error.parentElement?.querySelector("input, select, textarea");
+      if (!field) return;
+      const described = (field.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
+      if (!described.includes(error.id)) field.setAttribute("aria-describedby", [...described, error.id].join(" "));
+      if (error.textContent.trim()) field.setAttribute("aria-invalid", "true");
+      else field.removeAttribute("aria-invalid");
+    });
+  }
+
   // htmx and Sortable are both deferred: wire the page once it is parsed, then every swapped-in fragment.
   document.addEventListener("DOMContentLoaded", () => {
     setUp(document.body);
+    linkFieldErrors(document.body);
     htmx.onLoad(setUp);
+    htmx.onLoad(linkFieldErrors);
   });
 })();
