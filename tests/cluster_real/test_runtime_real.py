@@ -275,8 +275,8 @@ def test_failing_init_container_is_diagnosed_with_its_step_exit_code_and_reason(
     assert failed.init_progress == "Init 2/3"
     blocker = diagnose(failed)
     assert blocker is not None
-    assert (blocker.container, blocker.kind, blocker.exit_code, blocker.reason) == (
-        "migrate", "init", 3, "initContainerError")
+    assert (blocker.container, blocker.kind, blocker.exit_code, blocker.reason, blocker.stopped) == (
+        "migrate", "init", 3, "initContainerError", True)
     assert blocker.message == (
         "Init container 'migrate' (step 3 of 3) of Pod 'migrate-fails' failed with exit code 3 (initContainerError). "
         "initContainer reported errors. The containers after it cannot start until it succeeds."
@@ -303,7 +303,8 @@ def test_crash_loop_shows_restarts_and_crash_loop_back_off(cluster):
     assert app.last_termination.summary == "exit code 1 (Error)"
     assert looping.restarts == app.restarts and looping.container("side").restarts == 0
     blocker = diagnose(looping)
-    assert (blocker.container, blocker.reason, blocker.exit_code) == ("app", "CrashLoopBackOff", 1)
+    assert (blocker.container, blocker.reason, blocker.exit_code, blocker.stopped) == (
+        "app", "CrashLoopBackOff", 1, False)  # restarted: a rollout waits on it
     assert blocker.message.startswith(
         f"Container 'app' of Pod 'crashy' keeps failing (CrashLoopBackOff): last run ended with exit code 1 "
         f"(Error), {app.restarts} restarts. back-off 10s restarting failed container=app pod=crashy_"

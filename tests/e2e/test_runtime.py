@@ -46,7 +46,7 @@ def open_runtime(page: Page, live_server, record) -> None:
 LOG_SHIPPER = container("log-shipper", restartPolicy="Always")
 
 
-def test_blocked_rollout_then_pick_an_init_container_and_read_its_logs(
+def test_a_failed_pod_then_pick_an_init_container_and_read_its_logs(
     page: Page, live_server, cluster: Cluster, screenshot
 ):
     """An init container failing after a first one succeeded (kwok's failure stage; restartPolicy
@@ -65,7 +65,7 @@ def test_blocked_rollout_then_pick_an_init_container_and_read_its_logs(
     })
     open_runtime(page, live_server, record_in(cluster, manifest))
 
-    alert = page.get_by_role("alert").filter(has_text="Rollout blocked")
+    alert = page.get_by_role("alert").filter(has_text="Pod failed:")  # restartPolicy Never: for good
     expect(alert).to_contain_text(
         "Init container 'migrate' (step 3 of 3) of Pod 'web' failed with exit code 1 (initContainerError)")
     init_line = page.get_by_role("list", name="Init containers of web")

@@ -84,10 +84,10 @@ def test_a_status_change_in_the_cluster_reaches_an_open_stream(client, cluster: 
     reader = status_stream(client, record_in(cluster, manifest))
     try:
         first = reader.next("status")
-        assert "SchedulingGated" in first.data and "Rollout blocked" not in first.data  # as kubectl shows it
+        assert "SchedulingGated" in first.data and "Pod failed" not in first.data  # as kubectl shows it
         release(cluster, "web")  # the scheduler places it, kwok fails its init container
         update = reader.next("status", where=lambda e: "Init:initContainerError" in e.data, timeout=TIMEOUT)
-        assert "Rollout blocked:" in update.data
+        assert "Pod failed:" in update.data  # restartPolicy Never: nothing restarts it
         assert "failed with exit code 3 (initContainerError)" in update.data
     finally:
         reader.close()

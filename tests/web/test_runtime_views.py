@@ -54,8 +54,10 @@ def test_init_containers_render_in_order_with_the_failing_step_called_out(client
     assert "native sidecar" in init_line
     assert "Init:initContainerError" in html  # the Pod's status, as kubectl shows it
     assert "waiting: PodInitializing" in html  # the app
-    # The blocked rollout is called out on top, in words, with a link to the failing container's logs.
+    # The failure is called out on top, in words, with a link to the failing container's logs; the Pod
+    # has failed for good (restartPolicy Never), so it is no rollout waiting to go on.
     blocked = html.split('class="alert alert-error blocked"')[1].split("</div>\n</div>")[0]
+    assert "<strong>Pod failed:</strong>" in blocked
     assert "Init container &#x27;migrate&#x27; (step 3 of 3)" in blocked
     assert "failed with exit code 3 (initContainerError)" in blocked
     assert "Show the logs of migrate" in blocked
