@@ -163,7 +163,7 @@
   function linkFieldErrors(root) {
     const errors = root.matches?.(".field-error") ? [root] : root.querySelectorAll?.(".field-error") || [];
     errors.forEach((error) => {
-      const field = error.parentElement?.querySelector("input, select, textarea");
+      const field = error.parentElement?.querySelector("input:not([type=hidden]), select, textarea");
       if (!field) return;
       const described = (field.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
       if (!described.includes(error.id)) field.setAttribute("aria-describedby", [...described, error.id].join(" "));

@@ -1,6 +1,8 @@
 """A recognised helper's fields set by hand, in headless Chromium: import a log tailer written by hand,
 see its fields set by hand on the card, edit one, reset one, reset all, by keyboard where it matters."""
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -34,10 +36,15 @@ def test_fields_set_by_hand_are_shown_edited_and_reset(page: Page, live_server, 
     expect(card.get_by_role("button", name="Reset resources to the pattern's")).to_be_focused()
     screenshot("panel-open")
 
+    resources.fill("limits: [")  # not YAML: the error is the field's, and it is marked invalid
+    resources.press("Tab")
+    expect(resources).to_have_attribute("aria-invalid", "true")
+    expect(resources).to_have_accessible_description(re.compile(r"line 2, column 1: did not find expected node"))
     resources.fill("limits:\n  memory: 128Mi")
     resources.press("Tab")
     expect(yaml_region(page)).to_contain_text("memory: 128Mi")
     expect(page.locator("#saved-state")).to_contain_text("r2")
+    expect(resources).not_to_have_attribute("aria-invalid", "true")
 
     expect(yaml_region(page)).not_to_contain_text("readOnly: true")
     card.get_by_role("button", name="Reset volumeMounts to the pattern's").click()
