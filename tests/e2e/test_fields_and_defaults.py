@@ -9,16 +9,9 @@ from playwright.sync_api import Page, expect
 
 from composer.domain import edits
 from composer.domain.model import AppContainer, Composition
-from composer.models import SavedComposition
+from tests.support.browser import open_composer
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def open_composer(page: Page, live_server, composition: Composition) -> SavedComposition:
-    saved = SavedComposition.create(composition)
-    page.goto(f"{live_server.url}{saved.get_absolute_url()}")
-    expect(page.get_by_role("region", name="Pod", exact=True)).to_be_visible()
-    return saved
 
 
 def app_on_8080() -> Composition:

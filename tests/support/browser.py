@@ -107,3 +107,16 @@ def leave_and_wait_for_streams(page: Any, seconds: float = 10) -> None:
     while streams.SLOTS.open and time.monotonic() < deadline:
         time.sleep(0.05)
     assert streams.SLOTS.open == 0, "a stream outlived its page"
+
+
+def open_composer(page: Any, live_server: Any, composition: Any) -> Any:
+    """Saves ``composition`` and opens its composer page, once the Pod region shows; the saved composition.
+    Imports inside: this module is a pytest plugin, loaded before Django is set up."""
+    from playwright.sync_api import expect
+
+    from composer.models import SavedComposition
+
+    saved = SavedComposition.create(composition)
+    page.goto(f"{live_server.url}{saved.get_absolute_url()}")
+    expect(page.get_by_role("region", name="Pod", exact=True)).to_be_visible()
+    return saved
